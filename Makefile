@@ -1,0 +1,34 @@
+# meshc's tasks. `make test` is what CI runs (.ci/run).
+GO ?= go
+
+.PHONY: all build test unit check golden fmt vet bench fuzz e2e
+
+all: build
+
+build:
+	$(GO) build -o meshc ./cmd/meshc
+
+# The whole test suite: formatting and vet, every Go test (including the
+# CLI scripts and the kubectl kustomize cross-check), and the CI gate on
+# the committed example mesh.
+test: vet unit check
+
+unit:
+	$(GO) test ./...
+
+# The CI gate users run: fails with a diff when overlays/ or golden/ are stale.
+check:
+	$(GO) run ./cmd/meshc check
+
+# Regenerate every golden file: the example mesh's output and the test
+# scripts' expected output. Read the diff before committing it.
+golden:
+	$(GO) run ./cmd/meshc build
+	MESHC_UPDATE=1 $(GO) test ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...

@@ -1,0 +1,154 @@
+// Package build is meshc's front door: it chains the stages (load,
+// validate, compile, overlay, render) into the trees emit writes or
+// checks. The CLI calls only this package and emit.
+package build
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/load"
+	"github.com/golemtrust/meshc/internal/mesh"
+	"github.com/golemtrust/meshc/internal/overlay"
+	"github.com/golemtrust/meshc/internal/render"
+	"github.com/golemtrust/meshc/internal/validate"
+)
+
+// Options select the input, the output folders and the clusters.
+type Options struct {
+	ClustersDir string
+	OutDir      string
+	GoldenDir   string
+	// Clusters limits output to these clusters; empty means all. The
+	// whole mesh is validated either way.
+	Clusters []string
+	// Parallelism bounds concurrent work; 0 means GOMAXPROCS.
+	Parallelism int
+}
+
+// Validate loads and validates the mesh. The mesh is nil when there are
+// errors; diagnostics are sorted.
+func Validate(opts Options) (*mesh.Mesh, diag.List) {
+	in, diags := load.Dir(opts.ClustersDir)
+	if diags.Failed(false) {
+		// Still validate what parsed, so one run reports every error.
+		_, more := validate.Mesh(in, validate.Options{Parallelism: opts.Parallelism})
+		diags.Append(more)
+		return nil, diags.Sorted()
+	}
+	m, more := validate.Mesh(in, validate.Options{Parallelism: opts.Parallelism})
+	diags.Append(more)
+	if m != nil {
+		diags.Append(unknownClusters(opts, m))
+	}
+	diags = diags.Sorted()
+	if diags.Failed(false) {
+		return nil, diags
+	}
+	return m, diags
+}
+
+func unknownClusters(opts Options, m *mesh.Mesh) diag.List {
+	var diags diag.List
+	known := map[string]bool{}
+	var names []string
+	for _, c := range m.Clusters {
+		known[c.Name] = true
+		names = append(names, c.Name)
+	}
+	for _, n := range opts.Clusters {
+		if !known[n] {
+			diags.Errorf(diag.Pos{File: opts.ClustersDir}, "--cluster %s: no such cluster; the mesh has %s", n, strings.Join(names, ", "))
+		}
+	}
+	return diags
+}
+
+// Output is everything a build writes: the overlays tree and the golden
+// tree.
+type Output struct {
+	Overlays *emit.Tree
+	Golden   *emit.Tree
+}
+
+// Trees returns both trees, for emit.
+func (o *Output) Trees() []*emit.Tree { return []*emit.Tree{o.Overlays, o.Golden} }
+
+// Compile builds the output for a validated mesh.
+func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
+	selected := map[string]bool{}
+	for _, n := range opts.Clusters {
+		selected[n] = true
+	}
+	all := len(selected) == 0
+	base := overlay.Base(m)
+	overlays := overlay.Files{}
+	for p, d := range base {
+		overlays[p] = d
+	}
+	golden := map[string][]byte{}
+	for _, c := range m.Clusters {
+		if !all && !selected[c.Name] {
+			continue
+		}
+		files, err := overlay.Cluster(compile.Compile(m, c))
+		if err != nil {
+			return nil, err
+		}
+		buildFiles := overlay.Files{}
+		for p, d := range base {
+			buildFiles[p] = d
+		}
+		for p, d := range files {
+			overlays[p] = d
+			buildFiles[p] = d
+		}
+		out, err := render.Overlay(buildFiles, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("meshc bug: %w", err)
+		}
+		golden[c.Name+".yaml"] = out
+	}
+	if !all {
+		// The base depends only on the mesh file and is written by full
+		// builds; a --cluster build leaves every other file as it is.
+		for p := range base {
+			delete(overlays, p)
+		}
+	}
+	o := &Output{
+		Overlays: &emit.Tree{Dir: opts.OutDir, Files: overlays},
+		Golden:   &emit.Tree{Dir: opts.GoldenDir, Files: golden},
+	}
+	if !all {
+		o.Overlays.Owns = func(rel string) bool { return selected[clusterOfOverlay(rel)] }
+		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
+	}
+	return o, nil
+}
+
+// clusterOfOverlay names the cluster an overlays/ path belongs to, or "".
+func clusterOfOverlay(rel string) string {
+	parts := strings.Split(rel, "/")
+	switch {
+	case len(parts) >= 2 && (parts[0] == overlay.FluxDir || parts[0] == overlay.IstioctlDir):
+		return parts[1]
+	case len(parts) >= 2 && !strings.HasPrefix(parts[0], "_"):
+		return parts[0]
+	}
+	return ""
+}
+
+// ClusterNames lists the mesh's cluster names, sorted.
+func ClusterNames(m *mesh.Mesh) []string {
+	var out []string
+	for _, c := range m.Clusters {
+		out = append(out, c.Name)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/golemtrust/meshc/internal/build"
+	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/mesh"
+	"github.com/golemtrust/meshc/internal/overlay"
+	"github.com/golemtrust/meshc/internal/render"
+)
+
+// inputFlags are the flags every command that reads the mesh has.
+type inputFlags struct {
+	clusters string
+	strict   bool
+}
+
+func (f *inputFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.clusters, "clusters", "clusters", "folder with mesh.{yaml,cue} and one file per cluster")
+	fs.BoolVar(&f.strict, "strict", false, "treat warnings as errors")
+}
+
+// outputFlags are the flags of commands that write or compare output.
+type outputFlags struct {
+	out, golden string
+	only        []string
+}
+
+func (f *outputFlags) bind(fs *pflag.FlagSet, withGolden bool) {
+	fs.StringVar(&f.out, "out", "overlays", "folder for the kustomize overlays")
+	if withGolden {
+		fs.StringVar(&f.golden, "golden", "golden", "folder for the rendered manifests, one file per cluster")
+		fs.StringArrayVar(&f.only, "cluster", nil, "limit output to this cluster (repeatable); the whole mesh is still validated")
+	}
+}
+
+// validated loads and validates the mesh and prints diagnostics. Under
+// --strict warnings are reported, and fail, as errors.
+func validated(e *env, in inputFlags, opts build.Options) (*mesh.Mesh, bool) {
+	opts.ClustersDir = in.clusters
+	m, diags := build.Validate(opts)
+	if in.strict {
+		for i := range diags {
+			diags[i].Severity = diag.Error
+		}
+	}
+	fmt.Fprint(e.stderr, diags.String())
+	if m == nil || diags.Failed(in.strict) {
+		return nil, false
+	}
+	return m, true
+}
+
+func noArgs(e *env, cmd string, args []string) bool {
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "meshc %s: unexpected argument %q; see 'meshc %s --help'\n", cmd, args[0], cmd)
+		return false
+	}
+	return true
+}
+
+func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
+	var in inputFlags
+	in.bind(fs)
+	return func(e *env, args []string) int {
+		if !noArgs(e, "validate", args) {
+			return ExitUsage
+		}
+		m, ok := validated(e, in, build.Options{})
+		if !ok {
+			return ExitInvalid
+		}
+		fmt.Fprintf(e.stdout, "mesh %s: %d clusters valid\n", m.ID, len(m.Clusters))
+		return ExitOK
+	}
+}
+
+// compiled validates and compiles; it prints problems and returns nil on failure.
+func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
+	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, Clusters: out.only}
+	m, ok := validated(e, in, opts)
+	if !ok {
+		return nil, ExitInvalid
+	}
+	o, err := build.Compile(m, opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
+		return nil, ExitInvalid
+	}
+	return o, ExitOK
+}
+
+func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
+	var in inputFlags
+	var out outputFlags
+	in.bind(fs)
+	out.bind(fs, true)
+	return func(e *env, args []string) int {
+		if !noArgs(e, "build", args) {
+			return ExitUsage
+		}
+		o, code := compiled(e, in, out)
+		if o == nil {
+			return code
+		}
+		unlock, err := emit.Lock(out.out)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "meshc build: %v\n", err)
+			return ExitInvalid
+		}
+		defer unlock()
+		if err := emit.Write(o.Trees()...); err != nil {
+			fmt.Fprintf(e.stderr, "meshc build: %v\n", err)
+			return ExitInvalid
+		}
+		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files\n", out.out, out.golden, len(o.Overlays.Files), len(o.Golden.Files))
+		return ExitOK
+	}
+}
+
+func bindCheck(fs *pflag.FlagSet) func(*env, []string) int {
+	var in inputFlags
+	var out outputFlags
+	in.bind(fs)
+	out.bind(fs, true)
+	return func(e *env, args []string) int {
+		if !noArgs(e, "check", args) {
+			return ExitUsage
+		}
+		o, code := compiled(e, in, out)
+		if o == nil {
+			return code
+		}
+		d, err := emit.Check(o.Trees()...)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "meshc check: %v\n", err)
+			return ExitInvalid
+		}
+		if d != "" {
+			fmt.Fprint(e.stdout, d)
+			fmt.Fprintf(e.stderr, "meshc check: %s or %s is stale; run 'meshc build' and commit the result\n", out.out, out.golden)
+			return ExitInvalid
+		}
+		fmt.Fprintf(e.stdout, "%s and %s are up to date\n", out.out, out.golden)
+		return ExitOK
+	}
+}
+
+func bindRender(fs *pflag.FlagSet) func(*env, []string) int {
+	var in inputFlags
+	var out outputFlags
+	in.bind(fs)
+	out.bind(fs, false)
+	return func(e *env, args []string) int {
+		if len(args) != 1 {
+			fmt.Fprintf(e.stderr, "meshc render: takes exactly one CLUSTER; see 'meshc render --help'\n")
+			return ExitUsage
+		}
+		m, ok := validated(e, in, build.Options{Clusters: args})
+		if !ok {
+			return ExitInvalid
+		}
+		for _, c := range m.Clusters {
+			if c.Name != args[0] {
+				continue
+			}
+			files, err := overlay.Cluster(compile.Compile(m, c))
+			if err == nil {
+				for p, d := range overlay.Base(m) {
+					files[p] = d
+				}
+				var data []byte
+				data, err = render.Overlay(files, c.Name)
+				if err == nil {
+					e.stdout.Write(data)
+					return ExitOK
+				}
+			}
+			fmt.Fprintf(e.stderr, "meshc render: %v\n", err)
+			return ExitInvalid
+		}
+		return ExitInvalid // unreachable: validated checks the name
+	}
+}
+
+func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
+	var in inputFlags
+	in.bind(fs)
+	return func(e *env, args []string) int {
+		fmt.Fprintln(e.stderr, "meshc quota: not implemented yet")
+		return ExitUsage
+	}
+}

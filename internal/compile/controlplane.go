@@ -1,0 +1,210 @@
+package compile
+
+import (
+	"github.com/golemtrust/meshc/internal/mesh"
+)
+
+// Base components every cluster's control plane builds on.
+const (
+	ComponentControlPlane = "control-plane"
+	ComponentIngress      = "ingress-gateway"
+	ComponentEastWest     = "eastwest-gateway"
+)
+
+// ComponentIstiod is the base component of one revision's istiod.
+func ComponentIstiod(rev string) string { return "istiod-" + rev }
+
+// IstiodRelease is the Helm release (and HelmRelease) name of a revision.
+func IstiodRelease(rev string) string { return "istiod-" + rev }
+
+// neverPrune marks an object the engine must not delete when it leaves the
+// output: a Namespace holds tenants' workloads.
+func neverPrune() Doc {
+	return Doc{"kustomize.toolkit.fluxcd.io/prune": "disabled"}
+}
+
+// Base returns the shared part of every base component, by component name:
+// what depends only on the mesh file. Every cluster's objects with a
+// Component have exactly these Shared parts.
+func Base(m *mesh.Mesh) map[string][]Doc {
+	b := map[string][]Doc{
+		ComponentControlPlane: {istioSystemShared(), helmRepository(), baseShared()},
+		ComponentIngress:      {ingressNamespace(), ingressShared()},
+		ComponentEastWest:     {eastWestShared()},
+	}
+	for rev := range m.Revisions {
+		b[ComponentIstiod(rev)] = []Doc{istiodShared(m, rev)}
+	}
+	return b
+}
+
+func istioSystemShared() Doc {
+	return object("v1", "Namespace", Doc{"name": IstioSystem, "annotations": neverPrune()}, nil)
+}
+
+func helmRepository() Doc {
+	return object("source.toolkit.fluxcd.io/v1", "HelmRepository", meta("istio", FluxNamespace), Doc{
+		"spec": Doc{"interval": "1h", "url": ChartRepository},
+	})
+}
+
+func baseShared() Doc {
+	return helmRelease(BaseRelease, "base", IstioSystem, nil, Doc{
+		"install": Doc{"crds": "CreateReplace"},
+		"upgrade": Doc{"crds": "CreateReplace"},
+	})
+}
+
+func istiodShared(m *mesh.Mesh, rev string) Doc {
+	return helmRelease(IstiodRelease(rev), "istiod", IstioSystem, []string{BaseRelease}, Doc{
+		"chart":  Doc{"spec": Doc{"version": m.Revisions[rev].String()}},
+		"values": istiodSharedValues(m, rev),
+	})
+}
+
+func ingressNamespace() Doc {
+	return object("v1", "Namespace", Doc{"name": IstioIngress, "annotations": neverPrune()}, nil)
+}
+
+func ingressShared() Doc { return helmRelease(IngressGateway, "gateway", IstioIngress, nil, nil) }
+
+func eastWestShared() Doc {
+	return helmRelease(EastWestGateway, "gateway", IstioSystem, nil, Doc{"values": eastWestSharedValues()})
+}
+
+// controlPlane is the Flux control plane: Istio's charts as HelmReleases
+// chained base -> istiod -> gateways, plus the default revision tag.
+func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
+	cp := c.ControlPlane
+	out := []*Object{
+		patched(ComponentControlPlane, istioSystemShared(), Doc{"metadata": Doc{"labels": Doc{"topology.istio.io/network": c.Network}}}),
+		patched(ComponentControlPlane, helmRepository(), nil),
+		// The base chart carries the CRDs: it follows the newest revision
+		// the cluster runs (CRDs are upgraded first and stay backward
+		// compatible), and its defaultRevision points the default
+		// validating webhook at the default revision's istiod.
+		patched(ComponentControlPlane, baseShared(), Doc{"spec": Doc{
+			"chart":  Doc{"spec": Doc{"version": cp.Newest().Version.String()}},
+			"values": Doc{"defaultRevision": cp.Revision.Name},
+		}}),
+	}
+	for _, rev := range cp.Revisions() {
+		out = append(out, patched(ComponentIstiod(rev.Name), istiodShared(m, rev.Name),
+			Doc{"spec": Doc{"values": istiodValues(c)}}))
+	}
+
+	// Gateways carry no revision: they are injected by the default tag
+	// and so follow the default revision, moving with it on promotion.
+	gatewayPatch := func(values Doc) Doc {
+		spec := Doc{
+			"chart":     Doc{"spec": Doc{"version": cp.Revision.Version.String()}},
+			"dependsOn": []any{Doc{"name": IstiodRelease(cp.Revision.Name)}},
+		}
+		if len(values) > 0 {
+			spec["values"] = values
+		}
+		return Doc{"spec": spec}
+	}
+	if cp.Profile == "default" {
+		out = append(out,
+			patched(ComponentIngress, ingressNamespace(), nil),
+			patched(ComponentIngress, ingressShared(), gatewayPatch(ingressValues(c))))
+	}
+	if m.MultiNetwork() {
+		out = append(out, patched(ComponentEastWest, eastWestShared(), gatewayPatch(eastWestValues(c))))
+	}
+	out = append(out, &Object{Doc: revisionTag(cp.Revision.Name)})
+	return out
+}
+
+// patched is an object made of a base component's shared part and the
+// cluster's own part.
+func patched(component string, shared, own Doc) *Object {
+	return &Object{Component: component, Shared: shared, Doc: merge(shared, own)}
+}
+
+// helmRelease is a Flux HelmRelease of one of Istio's charts. The Helm
+// release lives in the target namespace (storageNamespace), where helm and
+// istioctl look for it.
+func helmRelease(name, chart, namespace string, dependsOn []string, spec Doc) Doc {
+	s := Doc{
+		"interval":         "30m",
+		"releaseName":      name,
+		"targetNamespace":  namespace,
+		"storageNamespace": namespace,
+		"chart": Doc{"spec": Doc{
+			"chart":     chart,
+			"sourceRef": Doc{"kind": "HelmRepository", "name": "istio"},
+		}},
+		"install": Doc{"remediation": Doc{"retries": 3}},
+		"upgrade": Doc{"remediation": Doc{"retries": 3}},
+	}
+	if len(dependsOn) > 0 {
+		deps := make([]any, len(dependsOn))
+		for i, d := range dependsOn {
+			deps[i] = Doc{"name": d}
+		}
+		s["dependsOn"] = deps
+	}
+	return object("helm.toolkit.fluxcd.io/v2", "HelmRelease", meta(name, FluxNamespace), Doc{"spec": merge(s, spec)})
+}
+
+// revisionTag is the default revision tag: the injection webhook that
+// serves namespaces labelled istio-injection=enabled and pods labelled
+// sidecar.istio.io/inject=true, pointing at the default revision's istiod.
+// It is rendered here, as Istio's istiod chart renders it for revisionTags
+// (templates/revision-tags-mwc.yaml), but owned by no Helm release: moving
+// the tag on promotion is an in-place update of this one object, never a
+// delete and re-create, and never a hand-over between releases. istiod
+// patches caBundle at run time (its webhook patcher selects on
+// istio.io/rev), so meshc leaves caBundle unset.
+func revisionTag(rev string) Doc {
+	hook := func(prefix string, nsSelector, objSelector []any) Doc {
+		return Doc{
+			"name": prefix + "sidecar-injector.istio.io",
+			"clientConfig": Doc{"service": Doc{
+				"name":      IstiodRelease(rev),
+				"namespace": IstioSystem,
+				"path":      "/inject",
+				"port":      443,
+			}},
+			"sideEffects":             "None",
+			"rules":                   []any{Doc{"operations": []any{"CREATE"}, "apiGroups": []any{""}, "apiVersions": []any{"v1"}, "resources": []any{"pods"}}},
+			"failurePolicy":           "Fail",
+			"reinvocationPolicy":      "Never",
+			"admissionReviewVersions": []any{"v1"},
+			"namespaceSelector":       Doc{"matchExpressions": nsSelector},
+			"objectSelector":          Doc{"matchExpressions": objSelector},
+		}
+	}
+	expr := func(key, op string, values ...string) Doc {
+		d := Doc{"key": key, "operator": op}
+		if len(values) > 0 {
+			d["values"] = strList(values)
+		}
+		return d
+	}
+	notFalse := expr("sidecar.istio.io/inject", "NotIn", "false")
+	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
+		"name": "istio-revision-tag-default",
+		"labels": Doc{
+			"istio.io/tag": "default",
+			"istio.io/rev": rev,
+			"app":          "sidecar-injector",
+			"app.kubernetes.io/managed-by": "meshc",
+		},
+	}, Doc{"webhooks": []any{
+		hook("rev.namespace.",
+			[]any{expr("istio.io/rev", "In", "default"), expr("istio-injection", "DoesNotExist")},
+			[]any{notFalse}),
+		hook("rev.object.",
+			[]any{expr("istio.io/rev", "DoesNotExist"), expr("istio-injection", "DoesNotExist")},
+			[]any{notFalse, expr("istio.io/rev", "In", "default")}),
+		hook("namespace.",
+			[]any{expr("istio-injection", "In", "enabled")},
+			[]any{notFalse}),
+		hook("object.",
+			[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
+			[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}),
+	}})
+}

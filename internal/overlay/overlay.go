@@ -1,0 +1,223 @@
+// Package overlay lays compiled objects out as kustomize overlays: a shared
+// base of components that depends only on the mesh file, and per cluster an
+// overlay with two parts, the control plane and the mesh policy, each
+// holding only what is specific to the cluster. It returns files as data;
+// writing them is emit's job.
+package overlay
+
+import (
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/mesh"
+)
+
+// Files maps a slash-separated path, relative to the output folder, to its
+// contents.
+type Files map[string][]byte
+
+// Folder names that are not clusters start with '_': cluster names are
+// DNS-1123 labels, which never do, so the two cannot collide.
+const (
+	BaseDir      = "_base"
+	FluxDir      = "_flux"
+	IstioctlDir  = "_istioctl"
+	ControlPlane = "control-plane"
+	Policy       = "policy"
+)
+
+const (
+	kustomizeAPI = "kustomize.config.k8s.io/v1beta1"
+	componentAPI = "kustomize.config.k8s.io/v1alpha1"
+)
+
+// Base returns the shared base: one kustomize Component per base component.
+func Base(m *mesh.Mesh) Files {
+	files := Files{}
+	for name, docs := range compile.Base(m) {
+		dir := path.Join(BaseDir, name)
+		var resources []string
+		for _, d := range docs {
+			f := fileName(d)
+			files[path.Join(dir, f)] = Encode(d)
+			resources = append(resources, f)
+		}
+		sort.Strings(resources)
+		files[path.Join(dir, "kustomization.yaml")] = Encode(compile.Doc{
+			"apiVersion": componentAPI,
+			"kind":       "Component",
+			"resources":  strList(resources),
+		})
+	}
+	return files
+}
+
+// Cluster returns one cluster's overlay, GitOps entry point and IstioOperator files.
+func Cluster(c *compile.Cluster) (Files, error) {
+	files := Files{}
+	root := c.Name
+	files[path.Join(root, "kustomization.yaml")] = Encode(compile.Doc{
+		"apiVersion": kustomizeAPI,
+		"kind":       "Kustomization",
+		"resources":  strList([]string{ControlPlane, Policy}),
+	})
+	if err := part(files, path.Join(root, ControlPlane), c.ControlPlane); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	if err := part(files, path.Join(root, Policy), c.Policy); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	entry := path.Join(FluxDir, c.Name)
+	files[path.Join(entry, "sync.yaml")] = Encode(c.EntryPoint...)
+	files[path.Join(entry, "kustomization.yaml")] = Encode(compile.Doc{
+		"apiVersion": kustomizeAPI,
+		"kind":       "Kustomization",
+		"resources":  strList([]string{"sync.yaml"}),
+	})
+	for name, d := range c.IstioOperators {
+		files[path.Join(IstioctlDir, c.Name, name)] = Encode(d)
+	}
+	return files, nil
+}
+
+// part writes one part of an overlay: the base components it builds on,
+// patches with the cluster's own values, and the cluster's own objects,
+// grouped one file per namespace so a reviewer sees a tenant in one place.
+func part(files Files, dir string, objects []*compile.Object) error {
+	var components []string
+	seenComponent := map[string]bool{}
+	grouped := map[string][]compile.Doc{}
+	var patches []string
+	for _, o := range objects {
+		if o.Component == "" {
+			f := groupName(o.Doc)
+			grouped[f] = append(grouped[f], o.Doc)
+			continue
+		}
+		if !seenComponent[o.Component] {
+			seenComponent[o.Component] = true
+			components = append(components, "../../"+BaseDir+"/"+o.Component)
+		}
+		p, err := patch(o.Doc, o.Shared)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			continue
+		}
+		f := "patch-" + fileName(o.Doc)
+		files[path.Join(dir, f)] = Encode(p)
+		patches = append(patches, f)
+	}
+	var resources []string
+	for f, docs := range grouped {
+		files[path.Join(dir, f)] = Encode(docs...)
+		resources = append(resources, f)
+	}
+	sort.Strings(resources)
+	k := compile.Doc{"apiVersion": kustomizeAPI, "kind": "Kustomization"}
+	if len(components) > 0 {
+		k["components"] = strList(components)
+	}
+	if len(resources) > 0 {
+		k["resources"] = strList(resources)
+	}
+	if len(patches) > 0 {
+		sort.Strings(patches)
+		list := make([]any, len(patches))
+		for i, p := range patches {
+			list[i] = compile.Doc{"path": p}
+		}
+		k["patches"] = list
+	}
+	files[path.Join(dir, "kustomization.yaml")] = Encode(k)
+	return nil
+}
+
+// patch returns the strategic-merge patch that turns shared into doc, or nil
+// when there is nothing to add. shared must be a part of doc: a base is only
+// ever added to, never overridden.
+func patch(doc, shared compile.Doc) (compile.Doc, error) {
+	d, err := diff(doc, shared, "")
+	if err != nil || len(d) == 0 {
+		return nil, err
+	}
+	md := doc["metadata"].(compile.Doc)
+	id := compile.Doc{"name": md["name"]}
+	if ns, ok := md["namespace"]; ok {
+		id["namespace"] = ns
+	}
+	d["apiVersion"], d["kind"] = doc["apiVersion"], doc["kind"]
+	if m, ok := d["metadata"].(compile.Doc); ok {
+		for k, v := range id {
+			m[k] = v
+		}
+	} else {
+		d["metadata"] = id
+	}
+	return d, nil
+}
+
+func diff(doc, shared compile.Doc, at string) (compile.Doc, error) {
+	for k := range shared {
+		if _, ok := doc[k]; !ok {
+			return nil, fmt.Errorf("meshc bug: the base sets %s%s, which the object lacks", at, k)
+		}
+	}
+	out := compile.Doc{}
+	for k, v := range doc {
+		sv, inBase := shared[k]
+		if !inBase {
+			out[k] = v
+			continue
+		}
+		vm, ok1 := v.(compile.Doc)
+		sm, ok2 := sv.(compile.Doc)
+		if ok1 && ok2 {
+			sub, err := diff(vm, sm, at+k+".")
+			if err != nil {
+				return nil, err
+			}
+			if len(sub) > 0 {
+				out[k] = sub
+			}
+			continue
+		}
+		if !reflect.DeepEqual(v, sv) {
+			return nil, fmt.Errorf("meshc bug: the cluster overrides %s%s, which the base sets", at, k)
+		}
+	}
+	return out, nil
+}
+
+// fileName names an object's file after its kind and name.
+func fileName(d compile.Doc) string {
+	md := d["metadata"].(compile.Doc)
+	return strings.ToLower(d["kind"].(string)) + "-" + md["name"].(string) + ".yaml"
+}
+
+// groupName is the file an own object goes to: its namespace's file (the
+// Namespace object and everything in it), or its kind and name when it is
+// cluster-scoped.
+func groupName(d compile.Doc) string {
+	md := d["metadata"].(compile.Doc)
+	if ns, ok := md["namespace"].(string); ok {
+		return "namespace-" + ns + ".yaml"
+	}
+	if d["kind"] == "Namespace" {
+		return "namespace-" + md["name"].(string) + ".yaml"
+	}
+	return fileName(d)
+}
+
+func strList(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
