@@ -38,11 +38,11 @@ type rules struct {
 }
 
 func (r *rules) errorf(p []string, format string, args ...any) {
-	r.diags.Errorf(posOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
+	r.diags.Errorf(valuePosOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
 }
 
 func (r *rules) warnf(p []string, format string, args ...any) {
-	r.diags.Warnf(posOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
+	r.diags.Warnf(valuePosOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
 }
 
 func field(p ...string) []string { return p }

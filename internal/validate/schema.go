@@ -84,22 +84,23 @@ func allowed(v cue.Value) string {
 			return s
 		}
 	}
-	op, args := v.Expr()
-	if op == cue.NoOp {
-		if root, p := v.ReferencePath(); root.Exists() && len(p.Selectors()) > 0 {
-			return allowed(root.LookupPath(p))
+	if root, p := v.ReferencePath(); root.Exists() && len(p.Selectors()) > 0 {
+		if d := allowed(root.LookupPath(p)); d != "" {
+			return d
 		}
-		return ""
 	}
-	if op == cue.OrOp {
+	op, args := v.Expr()
+	switch op {
+	case cue.NoOp, cue.SelectorOp:
+		return ""
+	case cue.OrOp:
 		var lits []string
 		for _, a := range args {
-			if s, err := a.String(); err == nil {
-				lits = append(lits, s)
-				continue
-			}
 			if d := allowed(a); d != "" {
 				return d
+			}
+			if s, err := a.String(); err == nil {
+				lits = append(lits, s)
 			}
 		}
 		return orList(lits)

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
 
@@ -199,7 +200,7 @@ func schemaErrors(err error, raw, def cue.Value, file string) diag.List {
 				diags.Errorf(posOf(raw, file, p...), "%s", msg)
 				continue
 			}
-			diags.Errorf(posOf(raw, file, p...), "%s: %s is not allowed; use %s", name, show(found), what)
+			diags.Errorf(valuePosOf(raw, file, p...), "%s: %s is not allowed; use %s", name, show(found), what)
 		}
 	}
 	return diags
@@ -254,8 +255,9 @@ func pathOf(p []string) cue.Path {
 	return cue.MakePath(sels...)
 }
 
-// posOf finds the position of a data path in the user's files: the deepest
-// part of the path that exists, and at least the file itself.
+// posOf finds the position of a data path in the user's files: the field's
+// name, or of the deepest part of the path that exists, and at least the
+// file itself.
 func posOf(raw cue.Value, file string, p ...string) diag.Pos {
 	for n := len(p); n >= 0; n-- {
 		v := raw.LookupPath(pathOf(p[:n]))
@@ -267,6 +269,20 @@ func posOf(raw cue.Value, file string, p ...string) diag.Pos {
 		}
 	}
 	return diag.Pos{File: file, Line: 1, Col: 1}
+}
+
+// valuePosOf is posOf pointing at the value itself when it is a scalar:
+// "mtls: STRICTT" is reported at STRICTT.
+func valuePosOf(raw cue.Value, file string, p ...string) diag.Pos {
+	v := raw.LookupPath(pathOf(p))
+	if v.Exists() && v.IncompleteKind()&(cue.StructKind|cue.ListKind) == 0 {
+		if f, ok := v.Source().(*ast.Field); ok && f.Value != nil {
+			if pos := diag.FromToken(f.Value.Pos()); pos.Line > 0 {
+				return pos
+			}
+		}
+	}
+	return posOf(raw, file, p...)
 }
 
 // suggest returns the candidate closest to s, if it is close enough to be a

@@ -1,0 +1,77 @@
+package cli_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/golemtrust/meshc/internal/cli"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"meshc": func() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script: each shows input
+// files, the command and its expected output side by side. MESHC_UPDATE=1
+// rewrites the expected output (read the diff before committing it).
+func TestScripts(t *testing.T) {
+	example, err := filepath.Abs("../../clusters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		UpdateScripts:       os.Getenv("MESHC_UPDATE") != "",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// example copies the repository's example mesh to ./clusters.
+			"example": func(ts *testscript.TestScript, neg bool, args []string) {
+				dst := ts.MkAbs("clusters")
+				ts.Check(os.MkdirAll(dst, 0o755))
+				entries, err := os.ReadDir(example)
+				ts.Check(err)
+				for _, e := range entries {
+					data, err := os.ReadFile(filepath.Join(example, e.Name()))
+					ts.Check(err)
+					ts.Check(os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644))
+				}
+			},
+			// exits N CMD ARGS... runs a command and checks its exact
+			// exit status; its output is then checked as after exec.
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exits N COMMAND [ARGS...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				got := 0
+				if err := ts.Exec(args[1], args[2:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("%v", err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			// snapshot records a listing of every file under a folder with
+			// its content hash, to prove later that nothing changed.
+			"snapshot": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: snapshot DIR FILE")
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(snapshot(ts, ts.MkAbs(args[0]))), 0o644))
+			},
+		},
+	})
+}
