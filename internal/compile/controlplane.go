@@ -188,9 +188,9 @@ func revisionTag(rev string) Doc {
 	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
 		"name": "istio-revision-tag-default",
 		"labels": Doc{
-			"istio.io/tag": "default",
-			"istio.io/rev": rev,
-			"app":          "sidecar-injector",
+			"istio.io/tag":                 "default",
+			"istio.io/rev":                 rev,
+			"app":                          "sidecar-injector",
 			"app.kubernetes.io/managed-by": "meshc",
 		},
 	}, Doc{"webhooks": []any{
