@@ -5,6 +5,8 @@ package build
 
 import (
 	"fmt"
+
+	"github.com/golemtrust/meshc/internal/apicheck"
 	"sort"
 	"strings"
 
@@ -112,6 +114,9 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 			return nil, fmt.Errorf("meshc bug: %w", err)
 		}
 		golden[c.Name+".yaml"] = out
+		if err := checkAPIs(c.Name, out, files); err != nil {
+			return nil, err
+		}
 	}
 	if !all {
 		// The base depends only on the mesh file and is written by full
@@ -129,6 +134,38 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
 	}
 	return o, nil
+}
+
+// checkAPIs validates every object meshc emits for a cluster against the
+// real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
+// values). A failure is a meshc bug: it must never reach a cluster.
+func checkAPIs(cluster string, golden []byte, files overlay.Files) error {
+	var errs []string
+	report := func(name string, data []byte) {
+		for _, e := range apicheck.Stream(name, data) {
+			errs = append(errs, e.Error())
+		}
+	}
+	report("golden/"+cluster+".yaml", golden)
+	for _, p := range sortedPaths(files) {
+		if strings.HasPrefix(p, overlay.FluxDir+"/") && strings.HasSuffix(p, "/sync.yaml") ||
+			strings.HasPrefix(p, overlay.IstioctlDir+"/") {
+			report("overlays/"+p, files[p])
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func sortedPaths(files overlay.Files) []string {
+	out := make([]string, 0, len(files))
+	for p := range files {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // clusterOfOverlay names the cluster an overlays/ path belongs to, or "".

@@ -39,9 +39,9 @@ func testMesh() *mesh.Mesh {
 		Name: "am", Network: "net-am", Environment: "production", MTLS: "STRICT",
 		ControlPlane: mesh.ControlPlane{
 			Revision: mesh.Revision{Name: "1-20", Version: v("1.20.0")}, Canary: &canary, Profile: "default",
-			Pilot:         mesh.Pilot{Resources: res("500m", "2Gi", "2", "4Gi"), AutoscaleMin: 2, AutoscaleMax: 5},
-			AccessLogFile: "/dev/stdout",
-			Tracing:       &mesh.Tracing{Provider: "zipkin", Service: "zipkin.obs.svc.cluster.local", Port: 9411, Sampling: 2.5},
+			Pilot:                     mesh.Pilot{Resources: res("500m", "2Gi", "2", "4Gi"), AutoscaleMin: 2, AutoscaleMax: 5},
+			AccessLogFile:             "/dev/stdout",
+			Tracing:                   &mesh.Tracing{Provider: "zipkin", Service: "zipkin.obs.svc.cluster.local", Port: 9411, Sampling: 2.5},
 			IngressServiceAnnotations: map[string]string{"example.com/dns": "am"},
 		},
 		Sidecar: res("100m", "128Mi", "500m", "256Mi"),

@@ -1,0 +1,185 @@
+// Package apicheck validates rendered Kubernetes objects against the real API definitions of their kinds.
+//
+// It works offline: every definition it uses is embedded from files vendored
+// under schemas/ (see README.md and schemas/VERSIONS for where each came from).
+//
+//   - Kubernetes built-ins (Namespace, Service, ResourceQuota, LimitRange,
+//     webhook configurations, ...) are decoded strictly into their k8s.io/api
+//     types (unknown and duplicate fields are errors, quantities must parse) and
+//     checked with apimachinery's validation: metadata names as the kind
+//     requires them, label keys and values, annotations, and a few per-kind
+//     rules (quota and limit-range quantities, service ports, webhooks).
+//   - Custom resources (Istio, Flux, Argo CD) are validated as the API server
+//     validates them, with k8s.io/apiextensions-apiserver: pruning against the
+//     CRD's structural schema (an unknown field is an error), the OpenAPI v3
+//     schema (types, enums, patterns, ...), list types and CEL
+//     x-kubernetes-validations rules.
+//   - IstioOperator (which has no useful CRD) is checked against the
+//     IstioOperatorSpec and MeshConfig protobuf definitions of istio.io/api, and
+//     its spec.values against Istio's chart values.
+//   - The Helm values of Istio's charts (base, istiod, gateway) set by Flux
+//     HelmReleases and Argo CD Applications must name keys that exist in the
+//     chart's values.yaml for that Istio version; meshConfig must hold
+//     MeshConfig fields; the gateway chart's values.schema.json applies.
+//
+// Use [Stream] for the shared, lazily built checker, or [New] for one of your
+// own. Both are safe for concurrent use.
+package apicheck
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Error is one problem found in one object of a stream.
+type Error struct {
+	// Source is the stream's name as given to Stream, e.g. "golden/ankh-morpork.yaml".
+	Source string
+	// Line is the 1-based line of the stream where the object's document starts, 0 if unknown.
+	Line int
+	// Kind, Namespace and Name identify the object (any of them may be empty when the
+	// document is too broken to tell).
+	Kind, Namespace, Name string
+	// Field is the path of the offending field, e.g. "spec.mtls.mode" or
+	// "spec.values.pilot.autoscaleMinn"; empty when the problem is the whole object.
+	Field string
+	// Reason says what is wrong, in the API's own words where it has them.
+	Reason string
+}
+
+// Error formats the problem as "source:line: Kind namespace/name: field: reason".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if id := e.Object(); id != "" {
+		b.WriteString(id)
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// Object names the object as "Kind namespace/name" (or "Kind name" when it has no namespace).
+func (e *Error) Object() string {
+	id := e.Name
+	if e.Namespace != "" {
+		id = e.Namespace + "/" + e.Name
+	}
+	switch {
+	case e.Kind != "" && id != "":
+		return e.Kind + " " + id
+	case e.Kind != "":
+		return e.Kind
+	default:
+		return id
+	}
+}
+
+// Checker validates objects. Build it once with New (loading the embedded
+// definitions is the expensive part) and reuse it; it is safe for concurrent
+// use. The schemas of custom resources are compiled on first use of each kind.
+type Checker struct {
+	builtins *builtinChecker
+	crds     *crdIndex
+	charts   []*chartSet // newest first
+	protos   *protoChecker
+}
+
+// New loads the embedded API definitions.
+func New() (*Checker, error) {
+	c := &Checker{builtins: newBuiltinChecker(), protos: newProtoChecker()}
+	var err error
+	if c.crds, err = loadCRDs(); err != nil {
+		return nil, err
+	}
+	if c.charts, err = loadCharts(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var (
+	defaultOnce    sync.Once
+	defaultChecker *Checker
+	defaultErr     error
+)
+
+// Default returns the package's shared Checker, built by New on the first call.
+func Default() (*Checker, error) {
+	defaultOnce.Do(func() { defaultChecker, defaultErr = New() })
+	return defaultChecker, defaultErr
+}
+
+// Stream validates every document of a multi-document YAML stream. name is used in messages (e.g. "golden/ankh-morpork.yaml").
+// It returns one error per problem found, each naming the object (kind namespace/name), the field path and the reason.
+//
+// It uses the shared Checker of Default, built once (safe for concurrent use).
+func Stream(name string, data []byte) []error {
+	c, err := Default()
+	if err != nil {
+		return []error{fmt.Errorf("%s: apicheck: loading the embedded API definitions: %w", name, err)}
+	}
+	return c.Stream(name, data)
+}
+
+// Stream validates every document of a multi-document YAML stream; see the package-level Stream.
+func (c *Checker) Stream(name string, data []byte) []error {
+	var errs []error
+	for _, d := range splitDocuments(data) {
+		for _, e := range c.document(d) {
+			e.Source = name
+			e.Line = d.line
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// problems collects the errors found in one object.
+type problems struct {
+	obj  *object
+	errs []*Error
+}
+
+func (p *problems) add(fieldPath, reason string) {
+	p.errs = append(p.errs, &Error{
+		Kind: p.obj.kind, Namespace: p.obj.namespace, Name: p.obj.name,
+		Field: fieldPath, Reason: reason,
+	})
+}
+
+func (p *problems) addf(fieldPath, format string, args ...any) {
+	p.add(fieldPath, fmt.Sprintf(format, args...))
+}
+
+// addFieldErrors adds apimachinery field errors; prefix is prepended to their paths.
+func (p *problems) addFieldErrors(prefix string, list field.ErrorList) {
+	for _, fe := range list {
+		p.add(joinPath(prefix, fe.Field), fe.ErrorBody())
+	}
+}
+
+// joinPath joins two field paths ("spec" + "values.x", "spec" + "[0].x").
+func joinPath(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || b == "<nil>":
+		return a
+	case strings.HasPrefix(b, "["):
+		return a + b
+	default:
+		return a + "." + b
+	}
+}
