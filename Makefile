@@ -32,3 +32,11 @@ fmt:
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Stage and whole-build benchmarks on generated meshes (internal/bench),
+# summarised by benchstat from the Go module proxy. See BENCHMARKS.md;
+# bench/compare.sh compares meshc with the usual cue + kustomize pipeline.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/bench/ | tee bench.txt
+	@! grep -q '^FAIL' bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench.txt

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# compare.sh: meshc against the usual pipeline, in one run, on one
+# generated mesh (see BENCHMARKS.md).
+#
+#   bench/compare.sh [CLUSTERS [NAMESPACES]]     default 100 x 10
+#
+# Measures, with /usr/bin/time (wall time, peak RSS of the largest
+# process):
+#   build    cold `meshc build` into empty overlays/ and golden/
+#   check    `meshc check` with nothing changed
+#   floor    `cat` of every input and output byte (the disk floor)
+#   rebuild  `meshc build` after editing one cluster file
+#   cue      the usual validation: `cue vet -c` of each cluster file against #Cluster
+#   kust     the usual render: `kustomize build` of each overlay meshc wrote
+# and prints the ratios. cue and kustomize are installed from the Go module
+# proxy into .cache/bench/bin the first time (set SKIP_USUAL=1 to skip them).
+# Work files go to .cache/bench/run-<N>x<K> (WORK=dir to override); meshc
+# is built from the working tree.
+set -euo pipefail
+
+N=${1:-100}
+K=${2:-10}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=$ROOT/.cache/bench
+BIN=$CACHE/bin
+WORK=${WORK:-$CACHE/run-${N}x${K}}
+CUE_VERSION=v0.17.1
+KUSTOMIZE_VERSION=v5.5.0
+
+TIME=/usr/bin/time
+if [ ! -x "$TIME" ]; then
+	echo "compare.sh: GNU time is required: sudo apt-get install -y time" >&2
+	exit 2
+fi
+
+mkdir -p "$BIN"
+cd "$ROOT"
+go build -o "$BIN/meshc" ./cmd/meshc
+go build -o "$BIN/meshgen" ./internal/bench/cmd/meshgen
+
+if [ -z "${SKIP_USUAL:-}" ]; then
+	[ -x "$BIN/cue" ] || GOBIN=$BIN go install "cuelang.org/go/cmd/cue@$CUE_VERSION"
+	[ -x "$BIN/kustomize" ] || GOBIN=$BIN go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+"$BIN/meshgen" -clusters "$N" -namespaces "$K" -out "$WORK/clusters"
+cd "$WORK"
+
+# measure NAME CMD...: runs CMD once, records wall seconds and peak RSS (KiB).
+declare -A WALL RSS
+measure() {
+	local name=$1
+	shift
+	if ! "$TIME" -f '%e %M' -o "$WORK/time.$name" "$@" >"$WORK/out.$name" 2>"$WORK/err.$name"; then
+		echo "compare.sh: $name failed:" >&2
+		tail -20 "$WORK/err.$name" >&2
+		exit 1
+	fi
+	read -r WALL[$name] RSS[$name] <"$WORK/time.$name"
+}
+
+MESHC=("$BIN/meshc")
+OPTS=(--clusters clusters --out overlays --golden golden)
+
+measure build "${MESHC[@]}" build "${OPTS[@]}"
+measure check "${MESHC[@]}" check "${OPTS[@]}"
+# The floor: read every input and output byte once (page cache warm, as it
+# is for check).
+measure floor sh -c 'find clusters overlays golden -type f -exec cat {} + >/dev/null'
+# Edit one cluster file: a label value in its first namespace.
+sed -i '0,/cost-center: "1000"/s//cost-center: "9999"/' clusters/cluster-0001.yaml
+measure rebuild "${MESHC[@]}" build "${OPTS[@]}"
+grep -q 9999 golden/cluster-0001.yaml || { echo "compare.sh: the rebuild did not pick up the edit" >&2; exit 1; }
+measure recheck "${MESHC[@]}" check "${OPTS[@]}"
+
+BYTES_IN=$(cat clusters/* | wc -c)
+BYTES_OUT=$(find overlays golden -type f -exec cat {} + | wc -c)
+FILES_OUT=$(find overlays golden -type f | wc -l)
+
+USUAL=
+if [ -z "${SKIP_USUAL:-}" ]; then
+	USUAL=1
+	cp "$ROOT"/cue/*.cue "$WORK/"
+	# One process per cluster file, as CI scripts and Argo CD's repo-server
+	# do; output goes to files, as it would in CI.
+	mkdir -p usual
+	measure cue sh -c 'for f in clusters/cluster-*.yaml; do "$0" vet -c -d "#Cluster" cluster.cue common.cue "$f" || exit 1; done' "$BIN/cue"
+	measure kust sh -c 'for d in overlays/cluster-*/; do c=$(basename "$d"); "$0" build "$d" >usual/$c.yaml || exit 1; done' "$BIN/kustomize"
+	# Sanity: the usual render yields the same bytes as meshc's golden files
+	# (same kustomize API major version); report, do not fail, on a mismatch.
+	SAME=$(for g in golden/cluster-*.yaml; do cmp -s "$g" "usual/$(basename "$g")" && echo same || echo differs; done | sort | uniq -c | tr '\n' ' ')
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.005; printf "%.2f", a / b }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+echo
+echo "mesh: $N clusters x $K namespaces; input $(mib $((BYTES_IN / 1024))) MiB, output $FILES_OUT files, $(mib $((BYTES_OUT / 1024))) MiB; $(nproc) cores; $(go version | cut -d' ' -f3)"
+printf '%-34s %9s %10s\n' step "wall s" "peak MiB"
+row() { printf '%-34s %9s %10s\n' "$1" "${WALL[$2]}" "$(mib "${RSS[$2]}")"; }
+row "meshc build (cold)" build
+row "meshc check (nothing changed)" check
+row "cat all input+output (floor)" floor
+row "meshc build (1 file edited)" rebuild
+row "meshc check (after rebuild)" recheck
+if [ -n "$USUAL" ]; then
+	row "cue vet -c, per cluster file" cue
+	row "kustomize build, per overlay" kust
+	USUAL_WALL=$(awk -v a="${WALL[cue]}" -v b="${WALL[kust]}" 'BEGIN { printf "%.2f", a + b }')
+	printf '%-34s %9s\n' "usual pipeline (cue + kustomize)" "$USUAL_WALL"
+	echo "usual render vs golden: $SAME"
+fi
+echo
+echo "ratios:"
+if [ -n "$USUAL" ]; then
+	echo "  usual / meshc build     = $(ratio "$USUAL_WALL" "${WALL[build]}")x   (target >= 50 at 1000x50)"
+	echo "  meshc build / usual     = $(ratio "${WALL[build]}" "$USUAL_WALL")"
+fi
+echo "  check / floor           = $(ratio "${WALL[check]}" "${WALL[floor]}")x   (target <= 5)"
+echo "  rebuild / cold build    = $(ratio "${WALL[rebuild]}" "${WALL[build]}")    (target < 0.02)"
+echo "  peak RSS, meshc build   = $(mib "${RSS[build]}") MiB   (target < 1024)"
+echo "(/usr/bin/time has 10 ms resolution; a 0.00 s floor is counted as 0.005 s)"

@@ -1,0 +1,28 @@
+// Command meshgen writes a synthetic mesh (mesh.yaml and one file per
+// cluster) for meshc's benchmarks:
+//
+//	go run ./internal/bench/cmd/meshgen -clusters 100 -namespaces 10 -out /tmp/mesh
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/golemtrust/meshc/internal/bench"
+)
+
+func main() {
+	clusters := flag.Int("clusters", 10, "number of clusters")
+	namespaces := flag.Int("namespaces", 10, "namespaces per cluster")
+	out := flag.String("out", "", "folder to write mesh.yaml and the cluster files into (required; use an empty folder)")
+	flag.Parse()
+	if *out == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: meshgen -clusters N -namespaces K -out DIR")
+		os.Exit(2)
+	}
+	if err := bench.Generate(*out, *clusters, *namespaces); err != nil {
+		fmt.Fprintln(os.Stderr, "meshgen:", err)
+		os.Exit(1)
+	}
+}
