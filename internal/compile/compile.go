@@ -35,6 +35,18 @@ type Cluster struct {
 	EntryPoint []Doc
 }
 
+// Objects returns every object of the cluster's overlay, both parts.
+func (c *Cluster) Objects() []Doc {
+	out := make([]Doc, 0, len(c.ControlPlane)+len(c.Policy))
+	for _, o := range c.ControlPlane {
+		out = append(out, o.Doc)
+	}
+	for _, o := range c.Policy {
+		out = append(out, o.Doc)
+	}
+	return out
+}
+
 // Well-known names meshc uses in every cluster.
 const (
 	IstioSystem   = "istio-system"
