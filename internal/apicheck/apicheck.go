@@ -27,6 +27,7 @@
 package apicheck
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"sync"
@@ -94,6 +95,11 @@ type Checker struct {
 	crds     *crdIndex
 	charts   []*chartSet // newest first
 	protos   *protoChecker
+	// valid remembers documents that passed, by content hash: a mesh
+	// repeats the same objects (tenant namespaces, quotas, policies, the
+	// chart repository) across many clusters, and a verdict depends only
+	// on a document's bytes. Failures are never cached.
+	valid sync.Map // [sha256.Size]byte -> struct{}
 }
 
 // New loads the embedded API definitions.
@@ -137,10 +143,18 @@ func Stream(name string, data []byte) []error {
 func (c *Checker) Stream(name string, data []byte) []error {
 	var errs []error
 	for _, d := range splitDocuments(data) {
-		for _, e := range c.document(d) {
+		key := sha256.Sum256(d.data)
+		if _, ok := c.valid.Load(key); ok {
+			continue
+		}
+		found := c.document(d)
+		for _, e := range found {
 			e.Source = name
 			e.Line = d.line
 			errs = append(errs, e)
+		}
+		if len(found) == 0 {
+			c.valid.Store(key, struct{}{})
 		}
 	}
 	return errs

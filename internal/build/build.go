@@ -7,8 +7,10 @@ import (
 	"fmt"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
@@ -92,30 +94,25 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 	for p, d := range base {
 		overlays[p] = d
 	}
-	golden := map[string][]byte{}
+	var todo []*mesh.Cluster
 	for _, c := range m.Clusters {
-		if !all && !selected[c.Name] {
-			continue
+		if all || selected[c.Name] {
+			todo = append(todo, c)
 		}
-		cc := compile.Compile(m, c)
-		files, err := overlay.Cluster(cc)
-		if err != nil {
-			return nil, err
+	}
+	results := make([]clusterOutput, len(todo))
+	parallel(len(todo), opts.Parallelism, func(i int) {
+		results[i] = compileCluster(m, todo[i])
+	})
+	golden := map[string][]byte{}
+	for i, r := range results {
+		if r.err != nil {
+			return nil, r.err // the first failing cluster in mesh order: stable
 		}
-		for p, d := range files {
+		for p, d := range r.files {
 			overlays[p] = d
 		}
-		// The golden file is printed straight from meshc's own objects,
-		// byte for byte what a krusty build of the overlay prints (the
-		// render tests prove it), without paying for that build here.
-		out, err := render.Objects(cc.Objects())
-		if err != nil {
-			return nil, fmt.Errorf("meshc bug: %w", err)
-		}
-		golden[c.Name+".yaml"] = out
-		if err := checkAPIs(c.Name, out, files); err != nil {
-			return nil, err
-		}
+		golden[todo[i].Name+".yaml"] = r.golden
 	}
 	if !all {
 		// The base depends only on the mesh file and is written by full
@@ -133,6 +130,59 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
 	}
 	return o, nil
+}
+
+// clusterOutput is what one cluster contributes to the output.
+type clusterOutput struct {
+	files  overlay.Files
+	golden []byte
+	err    error
+}
+
+// compileCluster compiles, lays out, renders and checks one cluster. It
+// shares nothing mutable with other clusters, so clusters run in parallel.
+func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
+	cc := compile.Compile(m, c)
+	files, err := overlay.Cluster(cc)
+	if err != nil {
+		return clusterOutput{err: err}
+	}
+	// The golden file is printed straight from meshc's own objects, byte
+	// for byte what a krusty build of the overlay prints (the render tests
+	// prove it), without paying for that build here.
+	out, err := render.Objects(cc.Objects())
+	if err != nil {
+		return clusterOutput{err: fmt.Errorf("meshc bug: %w", err)}
+	}
+	if err := checkAPIs(c.Name, out, files); err != nil {
+		return clusterOutput{err: err}
+	}
+	return clusterOutput{files: files, golden: out}
+}
+
+// parallel runs work(0..n-1) on up to workers goroutines (GOMAXPROCS when
+// workers <= 0). Callers write results by index, so output never depends
+// on scheduling.
+func parallel(n, workers int, work func(i int)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				work(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
 }
 
 // checkAPIs validates every object meshc emits for a cluster against the

@@ -2,19 +2,18 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 
+	yaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/kyaml/resid"
-	"sigs.k8s.io/yaml"
 
 	"github.com/golemtrust/meshc/internal/compile"
 )
 
 // Objects prints a cluster's objects exactly as `kustomize build` prints
-// its overlay: in kustomize's legacy order, each object marshalled to JSON
-// and converted to YAML (kustomize's resource.AsYAML), separated by "---".
+// its overlay: in kustomize's legacy order, each object printed as kustomize's
+// resource.AsYAML prints it, separated by "---".
 // meshc produces every object itself, so it need not pay for a krusty
 // build and a YAML round trip on every run; tests prove the two outputs
 // byte-identical on the example mesh and on generated ones.
@@ -39,11 +38,12 @@ func Objects(objs []compile.Doc) ([]byte, error) {
 		if i > 0 && entries[i-1].id == e.id {
 			return nil, fmt.Errorf("meshc bug: two objects with id %s", e.id)
 		}
-		j, err := json.Marshal(e.doc)
-		if err != nil {
-			return nil, err
-		}
-		y, err := yaml.JSONToYAML(j)
+		// kustomize converts JSON to YAML with go-yaml v2, which sorts
+		// map keys its own way; marshalling meshc's maps with the same
+		// library yields the same bytes without the JSON detour (meshc's
+		// values are strings, ints, float64s, bools, maps and lists, which
+		// survive JSON unchanged).
+		y, err := yaml.Marshal(e.doc)
 		if err != nil {
 			return nil, err
 		}
