@@ -6,12 +6,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/golemtrust/meshc/internal/build"
-	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/mesh"
-	"github.com/golemtrust/meshc/internal/overlay"
-	"github.com/golemtrust/meshc/internal/render"
+	"github.com/golemtrust/meshc/internal/quota"
 )
 
 // inputFlags are the flags every command that reads the mesh has.
@@ -161,30 +159,18 @@ func bindRender(fs *pflag.FlagSet) func(*env, []string) int {
 			fmt.Fprintf(e.stderr, "meshc render: takes exactly one CLUSTER; see 'meshc render --help'\n")
 			return ExitUsage
 		}
-		m, ok := validated(e, in, build.Options{Clusters: args})
+		opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, Clusters: args}
+		m, ok := validated(e, in, opts)
 		if !ok {
 			return ExitInvalid
 		}
-		for _, c := range m.Clusters {
-			if c.Name != args[0] {
-				continue
-			}
-			files, err := overlay.Cluster(compile.Compile(m, c))
-			if err == nil {
-				for p, d := range overlay.Base(m) {
-					files[p] = d
-				}
-				var data []byte
-				data, err = render.Overlay(files, c.Name)
-				if err == nil {
-					e.stdout.Write(data)
-					return ExitOK
-				}
-			}
+		o, err := build.Compile(m, opts)
+		if err != nil {
 			fmt.Fprintf(e.stderr, "meshc render: %v\n", err)
 			return ExitInvalid
 		}
-		return ExitInvalid // unreachable: validated checks the name
+		e.stdout.Write(o.Golden.Files[args[0]+".yaml"])
+		return ExitOK
 	}
 }
 
@@ -192,7 +178,33 @@ func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
 	in.bind(fs)
 	return func(e *env, args []string) int {
-		fmt.Fprintln(e.stderr, "meshc quota: not implemented yet")
-		return ExitUsage
+		if len(args) > 1 {
+			fmt.Fprintf(e.stderr, "meshc quota: takes at most one CLUSTER; see 'meshc quota --help'\n")
+			return ExitUsage
+		}
+		m, ok := validated(e, in, build.Options{})
+		if !ok {
+			return ExitInvalid
+		}
+		if len(args) == 1 {
+			names := build.ClusterNames(m)
+			found := false
+			for _, n := range names {
+				found = found || n == args[0]
+			}
+			if !found {
+				list := names[0]
+				for _, n := range names[1:] {
+					list += ", " + n
+				}
+				fmt.Fprintf(e.stderr, "meshc quota: no cluster %q; the mesh has %s\n", args[0], list)
+				return ExitInvalid
+			}
+		}
+		if err := quota.Table(e.stdout, quota.Report(m, args...)); err != nil {
+			fmt.Fprintf(e.stderr, "meshc quota: %v\n", err)
+			return ExitInvalid
+		}
+		return ExitOK
 	}
 }

@@ -1,9 +1,20 @@
 // Package emit writes file sets to disk, or compares them with what is on
-// disk. It owns the guarantees about output: a file is written to a
-// temporary file in its folder and renamed into place, so it is never seen
-// half-written; meshc keeps an index of the files it wrote in each output
-// folder and deletes or overwrites only those; nothing is written outside
-// the folder, and symlinks are not followed.
+// disk. It owns the guarantees about output:
+//
+//   - a file is written to a temporary file next to it and renamed into
+//     place, so a reader, or a run killed at any moment, sees the old file or
+//     the new one, never half of one;
+//   - meshc keeps an index of the files it wrote in each output folder
+//     (IndexName) and deletes or overwrites only those, so a user's own files
+//     there are safe;
+//   - nothing is written outside the folder: paths are checked, and symlinks
+//     inside the folder are never followed;
+//   - every tree is planned before anything is written, so a refusal changes
+//     nothing.
+//
+// Names under an output folder whose last element starts with ".meshc" are
+// meshc's bookkeeping (the index, the build lock, temporary files); no
+// output file may use them.
 package emit
 
 import (
@@ -14,8 +25,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/pmezard/go-difflib/difflib"
 )
@@ -23,6 +35,17 @@ import (
 // IndexName is the file, in each output folder, that lists the files meshc
 // wrote there.
 const IndexName = ".meshc-index"
+
+// tmpPrefix starts the name of the temporary file that atomicWrite renames
+// onto its target. The name is derived from the target's (tmpPath), not
+// random: a run killed between creating and renaming it leaves it behind,
+// and the next run finds it from the index entry of its target and removes
+// it, without ever guessing which stray files are its own.
+const tmpPrefix = ".meshc-tmp-"
+
+// reservedPrefix starts every bookkeeping name: IndexName, LockName and
+// temporary files.
+const reservedPrefix = ".meshc"
 
 // Tree is one output folder and what meshc wants in it.
 type Tree struct {
@@ -44,83 +67,142 @@ type Change struct {
 	New  []byte
 }
 
+// treePlan is what bringing one tree up to date takes.
+type treePlan struct {
+	tree    *Tree
+	changes []Change // sorted by path
+	// oldIndex is the index on disk; index is the one to write when done.
+	oldIndex, index []string
+}
+
 // plan compares a tree with the disk. It fails, before anything is
-// written, when a planned file would replace a file meshc did not write or
-// lead outside the folder.
-func plan(t *Tree) (changes []Change, index []string, err error) {
+// written, when a planned file would replace a file meshc did not write,
+// go through a symlink, or lead outside the folder.
+func plan(t *Tree) (*treePlan, error) {
+	var problems []string
+	if err := noSymlinks(t.Dir, IndexName); err != nil {
+		return nil, err // a symlinked index could name files that are not ours
+	}
 	old, err := readIndex(t.Dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	p := &treePlan{tree: t, oldIndex: old}
 	owned := map[string]bool{}
-	for _, p := range old {
-		owned[p] = true
+	for _, f := range old {
+		owned[f] = true
 	}
 	paths := make([]string, 0, len(t.Files))
-	for p := range t.Files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	var problems []string
-	for _, p := range paths {
-		if err := safePath(p); err != nil {
-			return nil, nil, err
+	for f := range t.Files {
+		if err := safePath(f); err != nil {
+			return nil, err
 		}
-		full := filepath.Join(t.Dir, filepath.FromSlash(p))
-		if err := noSymlinks(t.Dir, p); err != nil {
+		paths = append(paths, f)
+	}
+	slices.Sort(paths)
+	for _, f := range paths {
+		full := filepath.Join(t.Dir, filepath.FromSlash(f))
+		if err := noSymlinks(t.Dir, f); err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}
-		cur, err := os.ReadFile(full)
+		cur, err := readRegular(full)
 		switch {
+		case errors.Is(err, syscall.ENOTDIR):
+			problems = append(problems, fmt.Sprintf("%s: a part of this path is a file, not a folder; move it away and run again", full))
 		case errors.Is(err, fs.ErrNotExist):
-			changes = append(changes, Change{Path: p, Kind: "create", New: t.Files[p]})
+			p.changes = append(p.changes, Change{Path: f, Kind: "create", New: t.Files[f]})
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s: %v", full, err))
-		case !owned[p]:
-			if !bytes.Equal(cur, t.Files[p]) {
-				problems = append(problems, fmt.Sprintf("%s: meshc did not write this file and will not overwrite it; move it away and run again", full))
-			}
-		case !bytes.Equal(cur, t.Files[p]):
-			changes = append(changes, Change{Path: p, Kind: "update", Old: cur, New: t.Files[p]})
+			problems = append(problems, err.Error())
+		case !owned[f] && !bytes.Equal(cur, t.Files[f]):
+			// Equal content is adopted: it is exactly what meshc would
+			// write, as after a clone whose index was lost.
+			problems = append(problems, fmt.Sprintf("%s: meshc did not write this file and will not overwrite it; move it away and run again", full))
+		case !bytes.Equal(cur, t.Files[f]):
+			p.changes = append(p.changes, Change{Path: f, Kind: "update", Old: cur, New: t.Files[f]})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, nil, errors.New(strings.Join(problems, "\n"))
+		// One symlinked folder is in the way of every file below it:
+		// say so once.
+		return nil, errors.New(strings.Join(slices.Compact(problems), "\n"))
 	}
-	// Files meshc wrote before that are in scope and no longer planned
-	// are stale: a cluster was removed, or an object moved.
-	for _, p := range old {
-		if _, planned := t.Files[p]; planned {
+	// Files meshc wrote before that are in scope and no longer planned are
+	// stale: a cluster was removed, or an object moved. Out of scope, they
+	// are another cluster's and stay, listed, as they are.
+	for _, f := range old {
+		if _, planned := t.Files[f]; planned {
 			continue
 		}
-		if !t.owns(p) {
-			index = append(index, p) // another cluster's file: kept as is
+		if !t.owns(f) {
+			p.index = append(p.index, f)
 			continue
 		}
-		full := filepath.Join(t.Dir, filepath.FromSlash(p))
-		cur, err := os.ReadFile(full)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if noSymlinks(t.Dir, f) != nil {
+			continue // whatever is there now is not the file meshc wrote
 		}
-		if safePath(p) != nil || noSymlinks(t.Dir, p) != nil {
-			continue // a corrupt index entry: never act on it
+		cur, err := readRegular(filepath.Join(t.Dir, filepath.FromSlash(f)))
+		if err == nil {
+			p.changes = append(p.changes, Change{Path: f, Kind: "delete", Old: cur})
 		}
-		changes = append(changes, Change{Path: p, Kind: "delete", Old: cur})
+		// Gone, or replaced by a folder: nothing of meshc's is left there.
 	}
-	index = append(index, paths...)
-	sort.Strings(index)
-	return changes, index, err
+	// Temporary files of a killed run: one may exist beside any file meshc
+	// wrote or was about to write, and beside the index.
+	leftovers := append(append([]string{IndexName}, old...), paths...)
+	slices.Sort(leftovers)
+	for _, f := range slices.Compact(leftovers) {
+		if f != IndexName && !t.owns(f) {
+			continue
+		}
+		tmp := tmpPath(f)
+		if noSymlinks(t.Dir, tmp) != nil {
+			continue
+		}
+		if cur, err := readRegular(filepath.Join(t.Dir, filepath.FromSlash(tmp))); err == nil {
+			p.changes = append(p.changes, Change{Path: tmp, Kind: "delete", Old: cur})
+		}
+	}
+	slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
+	p.index = append(p.index, paths...)
+	slices.Sort(p.index)
+	p.index = slices.Compact(p.index)
+	return p, nil
 }
 
 // Check compares trees with the disk and returns a unified diff of every
-// difference, or "" when the disk is up to date.
+// difference, or "" when the disk is up to date. A build writing the same
+// folders is waited for (see rlock), so Check never compares a tree that
+// is half way through being written.
 func Check(trees ...*Tree) (string, error) {
-	var b strings.Builder
+	if err := distinct(trees); err != nil {
+		return "", err
+	}
 	for _, t := range trees {
-		changes, _, err := plan(t)
+		unlock, err := rlock(t.Dir)
 		if err != nil {
 			return "", err
+		}
+		defer unlock()
+	}
+	var b strings.Builder
+	for _, t := range trees {
+		p, err := plan(t)
+		if err != nil {
+			return "", err
+		}
+		changes := p.changes
+		// The index is output too: a build would rewrite a missing or
+		// stale one (as after a clone that lost it), so check says so.
+		if !slices.Equal(p.index, p.oldIndex) {
+			old, err := os.ReadFile(filepath.Join(t.Dir, IndexName))
+			kind := "update"
+			if errors.Is(err, fs.ErrNotExist) {
+				kind = "create"
+			} else if err != nil {
+				return "", err
+			}
+			changes = append([]Change{{Path: IndexName, Kind: kind, Old: old, New: indexText(p.index)}}, changes...)
 		}
 		for _, c := range changes {
 			name := filepath.ToSlash(filepath.Join(t.Dir, filepath.FromSlash(c.Path)))
@@ -132,7 +214,7 @@ func Check(trees ...*Tree) (string, error) {
 				to = "/dev/null"
 			}
 			d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-				A: difflib.SplitLines(string(c.Old)), B: difflib.SplitLines(string(c.New)),
+				A: lines(c.Old), B: lines(c.New),
 				FromFile: from, ToFile: to, Context: 3,
 			})
 			if err != nil {
@@ -144,106 +226,159 @@ func Check(trees ...*Tree) (string, error) {
 	return b.String(), nil
 }
 
-// Write brings every tree on disk up to date. It plans every tree before
-// writing any, so a refusal leaves all of them untouched.
-func Write(trees ...*Tree) error {
-	type planned struct {
-		t       *Tree
-		changes []Change
-		index   []string
+// lines splits a file for difflib. (difflib.SplitLines turns "" into one
+// empty line and adds one to every file that ends in a newline, so a new
+// file's diff would start "@@ -1 +1,N @@" with a blank line of context.)
+func lines(data []byte) []string {
+	out := strings.SplitAfter(string(data), "\n")
+	if out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	} else {
+		out[len(out)-1] += "\n" // no newline at the end: the diff shows one
 	}
-	var all []planned
-	for _, t := range trees {
-		changes, index, err := plan(t)
-		if err != nil {
-			return err
-		}
-		all = append(all, planned{t, changes, index})
-	}
-	for _, p := range all {
-		if err := os.MkdirAll(p.t.Dir, 0o755); err != nil {
-			return err
-		}
-		// The index is written first with the union of old and new
-		// files, so a run killed part-way still knows every file it may
-		// have written; then the files; then the final index.
-		old, err := readIndex(p.t.Dir)
-		if err != nil {
-			return err
-		}
-		if err := writeIndex(p.t.Dir, union(old, p.index)); err != nil {
-			return err
-		}
-		for _, c := range p.changes {
-			full := filepath.Join(p.t.Dir, filepath.FromSlash(c.Path))
-			if c.Kind == "delete" {
-				if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-				removeEmptyDirs(p.t.Dir, path.Dir(c.Path))
-				continue
-			}
-			if err := atomicWrite(full, c.New); err != nil {
-				return err
-			}
-		}
-		if err := writeIndex(p.t.Dir, p.index); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func union(a, b []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string(nil), a...), b...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
 	return out
 }
 
-// atomicWrite writes data to a temporary file in the target's folder and
-// renames it into place: readers, and a run killed at any moment, see the
-// old file or the new one, never a half-written one.
-func atomicWrite(full string, data []byte) error {
-	dir := filepath.Dir(full)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// Write brings every tree on disk up to date. It plans every tree before
+// writing any, so a refusal leaves all of them untouched. The caller holds
+// the build lock (Lock).
+func Write(trees ...*Tree) error {
+	if err := distinct(trees); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".meshc-tmp-*")
-	if err != nil {
-		return err
+	var plans []*treePlan
+	for _, t := range trees {
+		p, err := plan(t)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, p)
 	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), full)
-}
-
-// safePath rejects paths that could lead outside the output folder.
-func safePath(p string) error {
-	if p == "" || path.IsAbs(p) || strings.Contains(p, `\`) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
-		return fmt.Errorf("meshc bug: output path %q leads outside the output folder", p)
+	for _, p := range plans {
+		if err := p.write(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// noSymlinks refuses to write through a symlink inside the output folder,
-// which could point anywhere.
+func (p *treePlan) write() error {
+	dir := p.tree.Dir
+	if len(p.changes) == 0 && slices.Equal(p.index, p.oldIndex) {
+		return nil // up to date: not even the index is rewritten
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// The index is written first with the union of the old and new files,
+	// so a run killed part-way still lists every file it may have written
+	// and the next run can finish the job; the final index comes last.
+	both := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(p.oldIndex), p.index...))))
+	if !slices.Equal(both, p.oldIndex) {
+		if err := writeIndex(dir, both); err != nil {
+			return err
+		}
+	}
+	// Deletions (stale files, temporary files of a killed run), then
+	// writes; in any order, every file stays whole.
+	for _, c := range p.changes {
+		if c.Kind != "delete" {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(c.Path))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removeEmptyDirs(dir, path.Dir(c.Path))
+	}
+	for _, c := range p.changes {
+		if c.Kind == "delete" {
+			continue
+		}
+		if err := atomicWrite(dir, c.Path, c.New); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(p.index, both) {
+		return writeIndex(dir, p.index)
+	}
+	return nil
+}
+
+// distinct refuses two trees in one folder: each keeps its own index
+// there, and each would delete the other's files as stale.
+func distinct(trees []*Tree) error {
+	seen := map[string]bool{}
+	for _, t := range trees {
+		abs, err := filepath.Abs(t.Dir)
+		if err != nil {
+			return err
+		}
+		if seen[abs] {
+			return fmt.Errorf("%s is given as two output folders; overlays and golden files each need their own", t.Dir)
+		}
+		seen[abs] = true
+	}
+	return nil
+}
+
+// tmpPath is the temporary file atomicWrite uses for rel: beside it, so the
+// rename never crosses a file system, and named after it.
+func tmpPath(rel string) string {
+	dir, base := path.Split(rel)
+	return dir + tmpPrefix + base
+}
+
+// atomicWrite writes data to a temporary file beside rel and renames it
+// into place: readers, and a run killed at any moment, see the old file or
+// the new one, never a half-written one. It does not fsync: the guarantee
+// is about killed runs, whose written data the kernel keeps, not about
+// power loss, and syncing thousands of small files would cost more than
+// the build.
+func atomicWrite(dir, rel string, data []byte) error {
+	full := filepath.Join(dir, filepath.FromSlash(rel))
+	tmp := filepath.Join(dir, filepath.FromSlash(tmpPath(rel)))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	// O_EXCL: never write through whatever already has the name (a
+	// symlink, say); a leftover of a killed run is removed first.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, full)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// safePath rejects paths that could lead outside the output folder or
+// collide with meshc's bookkeeping files. Planned paths come from meshc
+// itself, so a rejection is a meshc bug; index entries come from disk, and
+// readIndex drops the ones rejected here.
+func safePath(p string) error {
+	if p == "" || p == "." || path.IsAbs(p) || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("meshc bug: output path %q leads outside the output folder", p)
+	}
+	if strings.HasPrefix(path.Base(p), reservedPrefix) {
+		return fmt.Errorf("meshc bug: output path %q uses a name meshc keeps for its own bookkeeping", p)
+	}
+	return nil
+}
+
+// noSymlinks refuses to go through a symlink inside the output folder,
+// which could point anywhere. The folder itself may be a symlink: the user
+// chose where it lives.
 func noSymlinks(dir, rel string) error {
 	cur := dir
 	for _, part := range strings.Split(rel, "/") {
@@ -256,10 +391,26 @@ func noSymlinks(dir, rel string) error {
 			return err
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("%s is a symlink; meshc does not write through symlinks in its output folders: remove it and run again", cur)
+			return fmt.Errorf("%s is a symlink; meshc never writes through symlinks in its output folders: remove it and run again", cur)
+		}
+		if !fi.IsDir() {
+			return nil // nothing lies beyond a file; readRegular reports it
 		}
 	}
 	return nil
+}
+
+// readRegular reads a regular file; a folder or a device at the name is an
+// error, reported as one of meshc's refusals.
+func readRegular(full string) ([]byte, error) {
+	fi, err := os.Lstat(full)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file; meshc writes only regular files there: move it away and run again", full)
+	}
+	return os.ReadFile(full)
 }
 
 // removeEmptyDirs removes folders left empty by a deletion, up to the
@@ -273,6 +424,8 @@ func removeEmptyDirs(root, rel string) {
 	}
 }
 
+// readIndex reads the index of dir. Entries that are not safe relative
+// paths are dropped: meshc never acts on them.
 func readIndex(dir string) ([]string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, IndexName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -283,19 +436,24 @@ func readIndex(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") && safePath(line) == nil {
 			out = append(out, line)
 		}
 	}
-	return out, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 func writeIndex(dir string, paths []string) error {
+	return atomicWrite(dir, IndexName, indexText(paths))
+}
+
+func indexText(paths []string) []byte {
 	var b strings.Builder
 	b.WriteString("# Files meshc wrote in this folder; it deletes or overwrites only these.\n")
 	for _, p := range paths {
 		b.WriteString(p)
 		b.WriteByte('\n')
 	}
-	return atomicWrite(filepath.Join(dir, IndexName), []byte(b.String()))
+	return []byte(b.String())
 }
