@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -52,6 +53,16 @@ func validated(e *env, in inputFlags, opts build.Options) (*mesh.Mesh, bool) {
 		return nil, false
 	}
 	return m, true
+}
+
+// fail reports an error that is not about the input, one line per
+// problem, each prefixed with the command.
+func (e *env) fail(cmd string, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			fmt.Fprintf(e.stderr, "meshc %s: %s\n", cmd, line)
+		}
+	}
 }
 
 func noArgs(e *env, cmd string, args []string) bool {
@@ -108,12 +119,12 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		unlock, err := emit.Lock(out.out)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "meshc build: %v\n", err)
+			e.fail("build", err)
 			return ExitInvalid
 		}
 		defer unlock()
 		if err := emit.Write(o.Trees()...); err != nil {
-			fmt.Fprintf(e.stderr, "meshc build: %v\n", err)
+			e.fail("build", err)
 			return ExitInvalid
 		}
 		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files\n", out.out, out.golden, len(o.Overlays.Files), len(o.Golden.Files))
@@ -136,7 +147,7 @@ func bindCheck(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		d, err := emit.Check(o.Trees()...)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "meshc check: %v\n", err)
+			e.fail("check", err)
 			return ExitInvalid
 		}
 		if d != "" {
@@ -166,7 +177,7 @@ func bindRender(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		o, err := build.Compile(m, opts)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "meshc render: %v\n", err)
+			e.fail("render", err)
 			return ExitInvalid
 		}
 		e.stdout.Write(o.Golden.Files[args[0]+".yaml"])
@@ -202,7 +213,7 @@ func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
 			}
 		}
 		if err := quota.Table(e.stdout, quota.Report(m, args...)); err != nil {
-			fmt.Fprintf(e.stderr, "meshc quota: %v\n", err)
+			e.fail("quota", err)
 			return ExitInvalid
 		}
 		return ExitOK
