@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
+	"github.com/golemtrust/meshc/internal/cache"
 	"runtime"
 	"sort"
 	"strings"
@@ -77,6 +78,20 @@ func unknownClusters(opts Options, m *mesh.Mesh) diag.List {
 type Output struct {
 	Overlays *emit.Tree
 	Golden   *emit.Tree
+	// Reused counts the clusters whose output came from the cache
+	// (Plan), and Cache is what the next run may reuse once this output
+	// is written.
+	Reused int
+	Cache  *cache.Cache
+}
+
+// SaveCache records what the next run may reuse; call it after the output
+// is written.
+func (o *Output) SaveCache(dir string) error {
+	if o.Cache == nil {
+		return nil
+	}
+	return o.Cache.Save(dir)
 }
 
 // Trees returns both trees, for emit.

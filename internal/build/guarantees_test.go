@@ -29,6 +29,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/golemtrust/meshc/internal/build"
+	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/cli"
 	"github.com/golemtrust/meshc/internal/emit"
 )
@@ -184,12 +185,12 @@ func meshc(t *testing.T, bin, dir string, env []string, args ...string) string {
 }
 
 // tree reads every file under dir into a map keyed by slash path; the
-// build lock, which is not output, is left out.
+// build lock and the build cache, which are not output, are left out.
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == emit.LockName {
+		if err != nil || d.IsDir() || d.Name() == emit.LockName || d.Name() == cache.FileName {
 			return err
 		}
 		data, err := os.ReadFile(p)

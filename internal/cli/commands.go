@@ -58,9 +58,13 @@ func validated(e *env, in inputFlags, opts build.Options) (*mesh.Mesh, bool) {
 // fail reports an error that is not about the input, one line per
 // problem, each prefixed with the command.
 func (e *env) fail(cmd string, err error) {
+	prefix := "meshc: "
+	if cmd != "" {
+		prefix = "meshc " + cmd + ": "
+	}
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			fmt.Fprintf(e.stderr, "meshc %s: %s\n", cmd, line)
+			fmt.Fprintf(e.stderr, "%s%s\n", prefix, line)
 		}
 	}
 }
@@ -89,16 +93,23 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 	}
 }
 
-// compiled validates and compiles; it prints problems and returns nil on failure.
+// compiled validates and compiles, reusing the cache for clusters whose
+// inputs and outputs are unchanged; it prints problems and returns nil on
+// failure. Under --strict warnings are reported, and fail, as errors.
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
 	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, Clusters: out.only}
-	m, ok := validated(e, in, opts)
-	if !ok {
+	o, diags, err := build.Plan(opts)
+	if in.strict {
+		for i := range diags {
+			diags[i].Severity = diag.Error
+		}
+	}
+	fmt.Fprint(e.stderr, diags.String())
+	if err != nil {
+		e.fail("", err)
 		return nil, ExitInvalid
 	}
-	o, err := build.Compile(m, opts)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
+	if o == nil || diags.Failed(in.strict) {
 		return nil, ExitInvalid
 	}
 	return o, ExitOK
@@ -127,7 +138,14 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 			e.fail("build", err)
 			return ExitInvalid
 		}
-		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files\n", out.out, out.golden, len(o.Overlays.Files), len(o.Golden.Files))
+		if err := o.SaveCache(out.out); err != nil {
+			e.fail("build", err) // the output is written; only the next run's shortcut is lost
+		}
+		reused := ""
+		if o.Reused > 0 {
+			reused = fmt.Sprintf(" (%d unchanged clusters reused)", o.Reused)
+		}
+		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files%s\n", out.out, out.golden, len(o.Overlays.Files), len(o.Golden.Files), reused)
 		return ExitOK
 	}
 }

@@ -18,6 +18,10 @@ type Mesh struct {
 	GitOps    GitOps
 	// Clusters are sorted by name.
 	Clusters []*Cluster
+	// OtherNetworks are the networks of clusters left out of Clusters
+	// (an incremental build compiles only the clusters that changed);
+	// they count for MultiNetwork.
+	OtherNetworks []string
 }
 
 // GitOps says which engine delivers the overlays and where this repo lives.
@@ -40,11 +44,17 @@ const (
 func (m *Mesh) Networks() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, c := range m.Clusters {
-		if !seen[c.Network] {
-			seen[c.Network] = true
-			out = append(out, c.Network)
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
+	}
+	for _, c := range m.Clusters {
+		add(c.Network)
+	}
+	for _, n := range m.OtherNetworks {
+		add(n)
 	}
 	sort.Strings(out)
 	return out
