@@ -47,3 +47,13 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./internal/bench/ | tee bench.txt
 	@! grep -q '^FAIL' bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench.txt
+
+# Fuzz the parsers and the whole pipeline, each target for FUZZTIME
+# (go test -fuzz runs one target at a time). Any failing input lands in
+# the package's testdata/fuzz/<Target>/, and plain `go test` replays it from
+# then on. FuzzCompile renders every valid input with kustomize, so it runs
+# a few hundred inputs a second; give it minutes, not seconds.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=20x ./internal/load
+	$(GO) test -run='^$$' -fuzz='^FuzzCompile$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=20x ./internal/fuzz

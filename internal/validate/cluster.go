@@ -2,7 +2,6 @@ package validate
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -97,7 +96,7 @@ type namespaceDoc struct {
 }
 
 // clusterFile validates one cluster file in a context of its own.
-func clusterFile(meshSrc *load.File, m *mesh.Mesh, f *load.File) (*mesh.Cluster, diag.List) {
+func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 	var diags diag.List
 	ctx := cuecontext.New()
 	sch, err := newSchema(ctx)
@@ -106,56 +105,92 @@ func clusterFile(meshSrc *load.File, m *mesh.Mesh, f *load.File) (*mesh.Cluster,
 		return nil, diags
 	}
 	raw := ctx.BuildFile(f.AST)
-	if err := raw.Err(); err != nil {
+	if err := raw.Err(); err != nil && kindOf(raw) != cue.StructKind {
+		// An error in the file as a whole (a reference to nothing);
+		// errors inside its fields are found field by field below.
 		return nil, schemaErrors(err, raw, sch.cluster, f.Path)
 	}
-	if raw.IncompleteKind() != cue.StructKind {
-		diags.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, "a cluster file must be a map of fields (name, network, environment, controlPlane, ...)")
+	if kindOf(raw) != cue.StructKind {
+		diags.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, "the file holds %s; a cluster file is a map of fields: name, network, environment, controlPlane and optional sidecar, namespaces, ...", show(raw))
 		return nil, diags
 	}
-	defaults := ctx.BuildFile(meshSrc.AST).LookupPath(cue.ParsePath("defaults"))
-	if defaults.Exists() {
-		raw = withDefaults(raw, defaults, nil)
+	if info.file != nil {
+		defaults := ctx.BuildFile(info.file.AST).LookupPath(cue.ParsePath("defaults"))
+		if defaults.Exists() && kindOf(defaults) == cue.StructKind {
+			raw = withDefaults(raw, defaults, sch.defaults, nil)
+		}
 	}
-	u := sch.cluster.Unify(raw)
-	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return nil, schemaErrors(err, raw, sch.cluster, f.Path)
-	}
+
 	var doc clusterDoc
-	if err := u.Decode(&doc); err != nil {
-		diags.Errorf(diag.Pos{File: f.Path}, "cannot decode the cluster file: %v", err)
+	var bad [][]cue.Selector
+	u := sch.cluster.Unify(raw)
+	verr := u.Err() // cheap, and catches most errors before Validate lists them all
+	if verr == nil {
+		verr = u.Validate(cue.Concrete(true))
+	}
+	if verr == nil {
+		if err := u.Decode(&doc); err != nil {
+			diags.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, "cannot decode the cluster file: %v", err)
+			return nil, diags
+		}
+	} else {
+		c := &checker{sch: sch, file: f.Path, raw: raw, sub: noSub}
+		if !info.known() {
+			// Without a mesh file, a required field may yet come from
+			// its defaults.
+			c.mayOmit = func(p []cue.Selector) bool { return at(sch.defaults, p).Exists() }
+		}
+		clean, _ := c.check(sch.cluster, raw, nil, false)
+		found := c.diags
+		if len(found) == 0 {
+			found = schemaErrors(verr, raw, sch.cluster, f.Path)
+		}
+		for _, d := range found {
+			// An invalid default is reported once, in the mesh file.
+			if d.Pos.File == f.Path {
+				diags = append(diags, d)
+			}
+		}
+		decodeClean(clean, &doc)
+		bad = c.bad
+	}
+	r := &rules{info: info, raw: raw, file: f.Path, stem: f.Stem, name: allowed(sch.name), bad: bad}
+	c := r.cluster(&doc)
+	diags.Append(r.diags)
+	if diags.Failed(false) {
 		return nil, diags
 	}
-	r := &rules{m: m, raw: raw, file: f.Path, stem: f.Stem}
-	c := r.cluster(&doc)
-	if r.diags.Failed(false) {
-		return nil, r.diags
-	}
-	return c, r.diags
+	return c, diags
 }
+
+func noSub([]cue.Selector) (cue.Value, bool, bool) { return cue.Value{}, false, false }
 
 // withDefaults fills in the mesh's defaults wherever the cluster has no
 // value of its own. Structs merge field by field; anything else (a string, a
 // list) is the cluster's when the cluster sets it. Filled-in values keep
 // their positions in the mesh file, so an error in a default points there.
-func withDefaults(cluster, defaults cue.Value, prefix []cue.Selector) cue.Value {
+// Only fields the #Defaults schema allows are taken; the mesh file's check
+// reports any other.
+func withDefaults(cluster, defaults, schema cue.Value, prefix []cue.Selector) cue.Value {
 	it, err := defaults.Fields()
 	if err != nil {
 		return cluster
 	}
 	for it.Next() {
-		p := append(append([]cue.Selector(nil), prefix...), it.Selector())
+		sel := cue.Str(it.Selector().Unquoted())
+		if !schema.Allows(sel) {
+			continue
+		}
+		p := appendPath(prefix, sel)
 		path := cue.MakePath(p...)
 		dv := it.Value()
 		cv := cluster.LookupPath(path)
 		switch {
 		case !cv.Exists():
 			cluster = cluster.FillPath(path, dv)
-		case dv.IncompleteKind() == cue.StructKind && cv.IncompleteKind() == cue.StructKind:
-			cluster = withDefaults(cluster, dv, p)
+		case kindOf(dv) == cue.StructKind && kindOf(cv) == cue.StructKind:
+			cluster = withDefaults(cluster, dv, childDef(schema, sel), p)
 		}
 	}
 	return cluster
 }
-
-var _ = fmt.Sprintf

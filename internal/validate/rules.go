@@ -25,27 +25,94 @@ const (
 
 // ownedLabels are the Namespace labels meshc sets; a user label may not
 // fight them.
-var ownedLabels = []string{"istio-injection", "istio.io/rev", "topology.istio.io/network"}
+var ownedLabels = map[string]string{
+	"istio-injection":           "it sets it from injection (and leaves it off when the namespace pins a revision): remove it and use injection instead",
+	"istio.io/rev":              "it sets it from revision: remove it and use revision instead",
+	"topology.istio.io/network": "it comes from the cluster's network: remove it",
+}
+
+// istiodRelease is the Helm release name of a revision's istiod; it must
+// match compile.IstiodRelease (a test checks that it does).
+func istiodRelease(rev string) string { return "istiod-" + rev }
 
 // rules applies the checks that need Go to one cluster, collecting
-// diagnostics positioned through the cluster's raw data value.
+// diagnostics positioned through the cluster's raw data value (with the
+// mesh's defaults merged in, so a wrong default is reported in the mesh
+// file).
 type rules struct {
-	m     *mesh.Mesh
-	raw   cue.Value
-	file  string
-	stem  string
-	diags diag.List
+	info *meshInfo
+	raw  cue.Value
+	file string
+	stem string
+	name string // what a DNS-1123 label is, in words
+	// revisionsOK reports whether the cluster's revisions are all valid,
+	// so that a namespace's pin can be checked against them.
+	revisionsOK bool
+	diags       diag.List
+	// bad lists paths the schema found invalid: rules say nothing more
+	// about them.
+	bad [][]cue.Selector
 }
 
-func (r *rules) errorf(p []string, format string, args ...any) {
-	r.diags.Errorf(valuePosOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
+// where returns the position of a path and its name in messages: a value
+// that comes from the mesh's defaults is named defaults.<path>.
+func (r *rules) where(p []cue.Selector) (diag.Pos, string) {
+	pos := valuePosOf(r.raw, r.file, p...)
+	name := dotted(p)
+	if pos.File != r.file && r.info.file != nil && pos.File == r.info.file.Path {
+		name = "defaults." + name
+	}
+	return pos, name
 }
 
-func (r *rules) warnf(p []string, format string, args ...any) {
-	r.diags.Warnf(valuePosOf(r.raw, r.file, p...), "%s: %s", dotted(p), fmt.Sprintf(format, args...))
+func (r *rules) errorf(p []cue.Selector, format string, args ...any) {
+	if isBad(r.bad, p) {
+		return
+	}
+	pos, name := r.where(p)
+	r.diags.Errorf(pos, "%s: %s", name, fmt.Sprintf(format, args...))
 }
 
-func field(p ...string) []string { return p }
+// keyErrorf reports an error about a map key at the key itself.
+func (r *rules) keyErrorf(p []cue.Selector, format string, args ...any) {
+	if isBad(r.bad, p) {
+		return
+	}
+	_, name := r.where(p)
+	r.diags.Errorf(posOf(r.raw, r.file, p...), "%s: %s", name, fmt.Sprintf(format, args...))
+}
+
+// qualifiedName says what a Kubernetes label or annotation key is.
+const qualifiedName = "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, after an optional DNS prefix and '/', such as example.com/team"
+
+func (r *rules) warnf(p []cue.Selector, format string, args ...any) {
+	if isBad(r.bad, p) {
+		return
+	}
+	pos, name := r.where(p)
+	r.diags.Warnf(pos, "%s: %s", name, fmt.Sprintf(format, args...))
+}
+
+// field builds a path: strings are field names, ints list indices.
+func field(parts ...any) []cue.Selector {
+	p := make([]cue.Selector, len(parts))
+	for i, x := range parts {
+		switch x := x.(type) {
+		case int:
+			p[i] = cue.Index(x)
+		case string:
+			p[i] = cue.Str(x)
+		case cue.Selector:
+			p[i] = x
+		}
+	}
+	return p
+}
+
+// sub extends a path.
+func sub(p []cue.Selector, parts ...any) []cue.Selector {
+	return append(p[:len(p):len(p)], field(parts...)...)
+}
 
 func (r *rules) cluster(d *clusterDoc) *mesh.Cluster {
 	c := &mesh.Cluster{
@@ -55,17 +122,21 @@ func (r *rules) cluster(d *clusterDoc) *mesh.Cluster {
 		Server:      d.Server,
 		MTLS:        d.MTLS,
 	}
-	if d.Name != r.stem {
+	if d.Name != "" && d.Name != r.stem {
 		r.errorf(field("name"), "%q differs from the file's name %q; a cluster file is named after its cluster: rename the file to %s%s or set name: %s",
 			d.Name, r.stem, d.Name, extOf(r.file), r.stem)
 	}
-	if r.m.GitOps.Engine == mesh.ArgoCD && d.Server == "" {
+	if r.info.m != nil && r.info.m.GitOps.Engine == mesh.ArgoCD && d.Server == "" {
 		r.errorf(field("server"), "missing; Argo CD runs in a management cluster and needs each cluster's API server URL (gitops.engine is argocd)")
 	}
-	r.mtls(field("mtls"), d.MTLS, c.Production())
-
-	r.controlPlane(d, c)
-	c.Sidecar = r.resources(field("sidecar"), d.Sidecar)
+	if r.info.known() {
+		// Without the mesh file the cluster's environment, mtls, control
+		// plane and sidecar may all come from defaults meshc cannot see:
+		// rules about them would judge the wrong values.
+		r.mtls(field("mtls"), d.MTLS, c.Production())
+		r.controlPlane(d, c)
+		c.Sidecar = r.resources(field("sidecar"), d.Sidecar)
+	}
 
 	names := make([]string, 0, len(d.Namespaces))
 	for n := range d.Namespaces {
@@ -83,6 +154,11 @@ func (r *rules) cluster(d *clusterDoc) *mesh.Cluster {
 	for _, ns := range c.Namespaces {
 		r.authorization(c, ns, byName)
 	}
+	for _, k := range sortedKeys(d.ControlPlane.IngressGateway.ServiceAnnotations) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			r.keyErrorf(field("controlPlane", "ingressGateway", "serviceAnnotations", k), "%q is not a valid annotation key; use %s", k, qualifiedName)
+		}
+	}
 	return c
 }
 
@@ -93,7 +169,7 @@ func extOf(file string) string {
 	return ""
 }
 
-func (r *rules) mtls(p []string, mode string, production bool) {
+func (r *rules) mtls(p []cue.Selector, mode string, production bool) {
 	switch {
 	case mode == "DISABLE" && production:
 		r.errorf(p, "DISABLE is not allowed in a production cluster: it sends service traffic in plain text; use STRICT, or PERMISSIVE while migrating")
@@ -102,25 +178,22 @@ func (r *rules) mtls(p []string, mode string, production bool) {
 	}
 }
 
-func (r *rules) revision(p []string, name string) (mesh.Revision, bool) {
-	v, ok := r.m.Revisions[name]
-	if !ok {
-		r.errorf(p, "revision %q is not declared in the mesh file; declared revisions: %s", name, strings.Join(sortedKeys(r.m.Revisions), ", "))
-		return mesh.Revision{}, false
+// revision looks a revision up in the mesh. ok is false when it is not
+// declared there, or declared with an invalid version (the mesh file's
+// error), or when there is no valid mesh file to look in.
+func (r *rules) revision(p []cue.Selector, name string) (mesh.Revision, bool) {
+	if name == "" || !r.info.known() || len(r.info.declared) == 0 {
+		// A mesh that declares no revisions is the mesh file's error.
+		return mesh.Revision{Name: name}, false
 	}
-	if rel := "istiod-" + name; len(rel) > MaxReleaseName {
-		r.errorf(p, "the Helm release name %q is %d characters; Helm allows at most %d: use a shorter revision name", rel, len(rel), MaxReleaseName)
+	v, ok := r.info.m.Revisions[name]
+	if ok {
+		return mesh.Revision{Name: name, Version: v}, true
 	}
-	return mesh.Revision{Name: name, Version: v}, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if !r.info.declared[name] {
+		r.errorf(p, "revision %q is not declared in the mesh file; use one it declares: %s", name, strings.Join(sortedKeys(r.info.declared), ", "))
 	}
-	sort.Strings(keys)
-	return keys
+	return mesh.Revision{Name: name}, false
 }
 
 func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
@@ -131,29 +204,34 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 	cp.IngressServiceAnnotations = dcp.IngressGateway.ServiceAnnotations
 	rev, revOK := r.revision(field("controlPlane", "revision"), dcp.Revision)
 	cp.Revision = rev
+	r.revisionsOK = revOK
 	if dcp.Canary != nil {
 		canaryPath := field("controlPlane", "canary")
 		canary, ok := r.revision(canaryPath, *dcp.Canary)
 		switch {
-		case !ok:
-		case canary.Name == rev.Name:
+		case canary.Name == rev.Name && canary.Name != "":
 			r.errorf(canaryPath, "the canary %q equals the revision; a canary is a second, newer revision installed beside it: remove canary or name another revision", canary.Name)
-		case revOK && !rev.Version.Less(canary.Version):
+		case !ok || !revOK:
+		case !rev.Version.Less(canary.Version):
 			r.errorf(canaryPath, "canary %s runs Istio %s, which is not newer than revision %s (Istio %s); a canary upgrade installs a newer version",
 				canary.Name, canary.Version, rev.Name, rev.Version)
-		case revOK && (canary.Version.Major != rev.Version.Major || canary.Version.Minor-rev.Version.Minor > 2):
+		case canary.Version.Major != rev.Version.Major:
+			r.errorf(canaryPath, "canary %s runs Istio %s, a new major version after revision %s (Istio %s); Istio supports canary upgrades of at most two minor versions within a major version",
+				canary.Name, canary.Version, rev.Name, rev.Version)
+		case canary.Version.Minor-rev.Version.Minor > 2:
 			r.errorf(canaryPath, "canary %s runs Istio %s, more than two minor versions ahead of revision %s (Istio %s); Istio supports canary upgrades of at most two minor versions",
 				canary.Name, canary.Version, rev.Name, rev.Version)
 		}
 		cp.Canary = &canary
+		r.revisionsOK = r.revisionsOK && ok
 	}
 	cp.Pilot.Resources = r.resources(field("controlPlane", "pilot", "resources"), dcp.Pilot.Resources)
 	as := dcp.Pilot.Autoscale
 	cp.Pilot.AutoscaleMin, cp.Pilot.AutoscaleMax = as.Min, as.Max
-	if as.Min > as.Max {
+	if as.Min > as.Max && as.Max > 0 {
 		r.errorf(field("controlPlane", "pilot", "autoscale", "min"), "min %d is above max %d; min must not exceed max", as.Min, as.Max)
 	}
-	if c.Production() && as.Min < 2 {
+	if c.Production() && as.Min < 2 && as.Min > 0 {
 		r.warnf(field("controlPlane", "pilot", "autoscale", "min"), "min %d in a production cluster: with one istiod replica, istiod's PodDisruptionBudget blocks node drains; use at least 2", as.Min)
 	}
 	if t := dcp.Tracing; t != nil {
@@ -170,7 +248,7 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 }
 
 // quantity parses a quantity with Kubernetes' own rules.
-func (r *rules) quantity(p []string, text quantityText) mesh.Quantity {
+func (r *rules) quantity(p []cue.Selector, text quantityText) mesh.Quantity {
 	if text == "" {
 		return mesh.Quantity{}
 	}
@@ -182,38 +260,48 @@ func (r *rules) quantity(p []string, text quantityText) mesh.Quantity {
 	return mesh.Quantity{Text: string(text), Value: q}
 }
 
-func (r *rules) cpuMemory(p []string, d *cpuMemoryDoc) mesh.CPUMemory {
+func (r *rules) cpuMemory(p []cue.Selector, d *cpuMemoryDoc) mesh.CPUMemory {
 	if d == nil {
 		return mesh.CPUMemory{}
 	}
 	return mesh.CPUMemory{
-		CPU:    r.quantity(append(p, "cpu"), d.CPU),
-		Memory: r.quantity(append(p, "memory"), d.Memory),
+		CPU:    r.quantity(sub(p, "cpu"), d.CPU),
+		Memory: r.quantity(sub(p, "memory"), d.Memory),
 	}
 }
 
 // resources reads requests and limits and checks that no request is above
 // its limit (the API server would reject such a container).
-func (r *rules) resources(p []string, d resourcesDoc) mesh.Resources {
+func (r *rules) resources(p []cue.Selector, d resourcesDoc) mesh.Resources {
 	res := mesh.Resources{
-		Requests: r.cpuMemory(append(p[:len(p):len(p)], "requests"), d.Requests),
-		Limits:   r.cpuMemory(append(p[:len(p):len(p)], "limits"), d.Limits),
+		Requests: r.cpuMemory(sub(p, "requests"), d.Requests),
+		Limits:   r.cpuMemory(sub(p, "limits"), d.Limits),
 	}
 	r.notAbove(p, "cpu", res.Requests.CPU, res.Limits.CPU)
 	r.notAbove(p, "memory", res.Requests.Memory, res.Limits.Memory)
 	return res
 }
 
-func (r *rules) notAbove(p []string, what string, req, lim mesh.Quantity) {
+func (r *rules) notAbove(p []cue.Selector, what string, req, lim mesh.Quantity) {
 	if req.Text == "" || lim.Text == "" || req.Value.Cmp(lim.Value) <= 0 {
 		return
 	}
-	r.errorf(append(p[:len(p):len(p)], "requests", what), "%s is above limits.%s %s; requests must not exceed limits", req.Text, what, lim.Text)
+	rp, lp := sub(p, "requests", what), sub(p, "limits", what)
+	if isBad(r.bad, lp) {
+		return
+	}
+	reqPos, _ := r.where(rp)
+	limPos, limName := r.where(lp)
+	from := ""
+	if limPos.File != reqPos.File {
+		from = fmt.Sprintf(" (%s, set at %s)", limName, limPos)
+	}
+	r.errorf(rp, "%s is above limits.%s %s%s; requests must not exceed limits", req.Text, what, lim.Text, from)
 }
 
 func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.Namespace {
 	p := field("namespaces", name)
-	at := func(s ...string) []string { return append(p[:len(p):len(p)], s...) }
+	at := func(s ...any) []cue.Selector { return sub(p, s...) }
 	ns := &mesh.Namespace{
 		Name:      name,
 		Injection: d.Injection == "enabled",
@@ -222,12 +310,12 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 		Labels:    d.Labels,
 	}
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		r.errorf(p, "%q is not a valid namespace name: %s", name, strings.Join(errs, "; "))
+		r.errorf(p, "%q is not a valid namespace name; use %s", name, r.name)
 	}
 	if name == IstioSystem || name == IstioIngress || strings.HasPrefix(name, "kube-") {
 		r.errorf(p, "%q is reserved: meshc manages istio-system and istio-ingress, and kube-* belong to Kubernetes; declare only tenant namespaces", name)
 	}
-	if d.Revision != "" {
+	if d.Revision != "" && r.revisionsOK {
 		var running []string
 		for _, rev := range c.ControlPlane.Revisions() {
 			running = append(running, rev.Name)
@@ -237,11 +325,13 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 		}
 	}
 	if d.MTLS != "" {
-		r.mtls(at("mtls"), d.MTLS, c.Production())
+		if r.info.known() {
+			r.mtls(at("mtls"), d.MTLS, c.Production())
+		}
 	}
 	for _, k := range sortedKeys(d.Labels) {
-		if contains(ownedLabels, k) {
-			r.errorf(at("labels", k), "the label %s is meshc's: it sets it from injection and revision; remove it and use injection or revision instead", k)
+		if why, owned := ownedLabels[k]; owned {
+			r.keyErrorf(at("labels", k), "the label %s is meshc's: %s", k, why)
 			continue
 		}
 		r.label(at("labels", k), k, d.Labels[k])
@@ -269,7 +359,7 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 		if q.Limits != nil && d.ContainerDefaults == nil {
 			r.warnf(at("quota", "limits"), "the quota sets limits but the namespace has no containerDefaults: pods whose containers set no limits will be rejected; add containerDefaults")
 		}
-		if ns.Injection {
+		if ns.Injection && r.info.known() {
 			r.sidecarQuota(at("quota"), c.Sidecar, ns.Quota)
 		}
 	}
@@ -279,32 +369,32 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 			pol.From = append(pol.From, mesh.Source{Namespace: f.Namespace, ServiceAccount: f.ServiceAccount})
 		}
 		for _, k := range sortedKeys(pd.Selector) {
-			r.label(at("authorization", fmt.Sprint(i), "selector", k), k, pd.Selector[k])
+			r.label(at("authorization", i, "selector", k), k, pd.Selector[k])
 		}
 		ns.Authorization = append(ns.Authorization, pol)
 	}
 	return ns
 }
 
-func (r *rules) label(p []string, key, value string) {
+func (r *rules) label(p []cue.Selector, key, value string) {
 	if errs := validation.IsQualifiedName(key); len(errs) > 0 {
-		r.errorf(p, "%q is not a valid label key: %s", key, strings.Join(errs, "; "))
+		r.keyErrorf(p, "%q is not a valid label key; use %s", key, qualifiedName)
 	}
 	if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
-		r.errorf(p, "%q is not a valid label value: %s", value, strings.Join(errs, "; "))
+		r.errorf(p, "%q is not a valid label value; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or nothing)", value)
 	}
 }
 
 // sidecarQuota checks that a quota leaves room for the sidecars of its own
 // pods: every injected pod carries one Envoy with the cluster's sidecar
 // resources, charged to the namespace's quota.
-func (r *rules) sidecarQuota(p []string, sidecar mesh.Resources, q *mesh.Quota) {
+func (r *rules) sidecarQuota(p []cue.Selector, sidecar mesh.Resources, q *mesh.Quota) {
 	check := func(kind, what string, per, quota mesh.Quantity) {
 		if per.Text == "" || quota.Text == "" {
 			return
 		}
 		total := times(per.Value, q.Pods)
-		qp := append(p[:len(p):len(p)], kind, what)
+		qp := sub(p, kind, what)
 		switch {
 		case total.Cmp(quota.Value) > 0:
 			r.errorf(qp, "%s is too small for the namespace's own sidecars: %d pods x %s sidecar %s = %s; raise it to at least %s, lower quota.pods, or lower the cluster's sidecar %s",
@@ -343,13 +433,13 @@ func percent(part, whole resource.Quantity) string {
 func (r *rules) authorization(c *mesh.Cluster, ns *mesh.Namespace, byName map[string]*mesh.Namespace) {
 	seen := map[string]int{}
 	for i, pol := range ns.Authorization {
-		p := field("namespaces", ns.Name, "authorization", fmt.Sprint(i))
-		if j, dup := seen[pol.Name]; dup {
-			r.errorf(append(p, "name"), "a policy named %q is already declared in namespace %s (authorization[%d]); policy names must be unique within a namespace", pol.Name, ns.Name, j)
+		p := field("namespaces", ns.Name, "authorization", i)
+		if j, dup := seen[pol.Name]; dup && pol.Name != "" {
+			r.errorf(sub(p, "name"), "a policy named %q is already declared in namespace %s (authorization[%d]); policy names must be unique within a namespace", pol.Name, ns.Name, j)
 		}
 		seen[pol.Name] = i
 		for k, src := range pol.From {
-			sp := append(p[:len(p):len(p)], "from", fmt.Sprint(k))
+			sp := sub(p, "from", k)
 			name := src.Namespace
 			if name == "" {
 				name = ns.Name
@@ -359,7 +449,7 @@ func (r *rules) authorization(c *mesh.Cluster, ns *mesh.Namespace, byName map[st
 			}
 			target, ok := byName[name]
 			if !ok {
-				r.errorf(append(sp, "namespace"), "namespace %q is not declared on cluster %s, so no workload there can call; declare it under namespaces, or use one of: %s",
+				r.errorf(sub(sp, "namespace"), "namespace %q is not declared on cluster %s, so no workload there can call; declare it under namespaces, or use one of: %s",
 					name, c.Name, strings.Join(append(sortedNamespaceNames(byName), IstioSystem, IstioIngress), ", "))
 				continue
 			}
@@ -368,7 +458,7 @@ func (r *rules) authorization(c *mesh.Cluster, ns *mesh.Namespace, byName map[st
 				if src.Namespace == "" {
 					field = "serviceAccount"
 				}
-				r.errorf(append(sp, field), "namespace %q has injection disabled: its pods run no sidecar, never present a principal and are always denied; enable injection there or remove this source", name)
+				r.errorf(sub(sp, field), "namespace %q has injection disabled: its pods run no sidecar, never present a principal and are always denied; enable injection there or remove this source", name)
 			}
 		}
 	}

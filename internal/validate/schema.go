@@ -20,6 +20,7 @@ type schema struct {
 	mesh     cue.Value // #Mesh
 	cluster  cue.Value // #Cluster
 	defaults cue.Value // #Defaults
+	name     cue.Value // #Name
 }
 
 // newSchema compiles the embedded schema files under their real names
@@ -49,28 +50,19 @@ func newSchema(ctx *cue.Context) (*schema, error) {
 		mesh:     root.LookupPath(cue.ParsePath("#Mesh")),
 		cluster:  root.LookupPath(cue.ParsePath("#Cluster")),
 		defaults: root.LookupPath(cue.ParsePath("#Defaults")),
+		name:     root.LookupPath(cue.ParsePath("#Name")),
 	}, nil
 }
 
 // at returns the schema's constraint for a data path, following pattern
 // constraints ([string]: #Namespace) and list elements.
-func at(def cue.Value, p []string) cue.Value {
+func at(def cue.Value, p []cue.Selector) cue.Value {
 	v := def
 	for _, sel := range p {
-		next := v.LookupPath(cue.MakePath(cue.Str(sel)).Optional())
-		if !next.Exists() {
-			next = v.LookupPath(cue.MakePath(cue.Str(sel)))
+		v = childDef(v, sel)
+		if !v.Exists() {
+			return v
 		}
-		if !next.Exists() && v.IncompleteKind()&cue.ListKind != 0 {
-			next = v.LookupPath(cue.MakePath(cue.AnyIndex))
-		}
-		if !next.Exists() {
-			next = v.LookupPath(cue.MakePath(cue.AnyString))
-		}
-		if !next.Exists() {
-			return next
-		}
-		v = next
 	}
 	return v
 }

@@ -6,17 +6,20 @@
 package validate
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
 
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/load"
@@ -31,10 +34,12 @@ type Options struct {
 }
 
 // Mesh validates the mesh file and every cluster file. It returns the model
-// (nil when there are errors) and every diagnostic, sorted.
+// (nil when there are errors) and every diagnostic, sorted. Cluster files
+// are validated even when the mesh file is missing or invalid, as far as
+// they can be without it, so one run reports every error.
 func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	var diags diag.List
-	if in == nil || in.Mesh == nil {
+	if in == nil {
 		return nil, diags
 	}
 	ctx := cuecontext.New()
@@ -43,11 +48,13 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 		diags.Errorf(diag.Pos{File: schemaDirName()}, "%v", err)
 		return nil, diags
 	}
-	m, md := meshFile(sch, in.Mesh)
-	diags.Append(md)
-	if m == nil {
-		return nil, diags.Sorted()
+	info := &meshInfo{declared: map[string]bool{}}
+	if in.Mesh != nil {
+		var md diag.List
+		info, md = meshFile(sch, in.Mesh)
+		diags.Append(md)
 	}
+	m := info.m
 
 	clusters := make([]*mesh.Cluster, len(in.Clusters))
 	perCluster := make([]diag.List, len(in.Clusters))
@@ -65,7 +72,7 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 				// One context per cluster: a shared context keeps every
 				// cluster's evaluation alive and its memory grows with the
 				// whole mesh.
-				clusters[i], perCluster[i] = clusterFile(in.Mesh, m, in.Clusters[i])
+				clusters[i], perCluster[i] = clusterFile(info, in.Clusters[i])
 			}
 		}()
 	}
@@ -76,20 +83,39 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	wg.Wait()
 	diags.Append(perCluster...)
 
-	for _, c := range clusters {
-		if c != nil {
-			m.Clusters = append(m.Clusters, c)
+	if m != nil {
+		for _, c := range clusters {
+			if c != nil {
+				m.Clusters = append(m.Clusters, c)
+			}
 		}
+		diags.Append(meshRules(m, in))
 	}
-	diags.Append(meshRules(m, in))
 	diags = diags.Sorted()
-	if diags.Failed(false) {
+	if m == nil || !info.ok || diags.Failed(false) {
 		return nil, diags
 	}
 	return m, diags
 }
 
 func schemaDirName() string { return "cue" }
+
+// meshInfo is what cluster validation needs from the mesh file.
+type meshInfo struct {
+	// file is the mesh file; nil when there is none or it does not parse.
+	file *load.File
+	// m is the mesh as far as it is valid: only revisions with a valid
+	// version are in m.Revisions.
+	m *mesh.Mesh
+	// ok reports whether the mesh file is valid.
+	ok bool
+	// declared holds every revision name the mesh file declares, valid or
+	// not, so that clusters are not blamed for the mesh's mistakes.
+	declared map[string]bool
+}
+
+// known reports whether the mesh file was read at all.
+func (mi *meshInfo) known() bool { return mi.file != nil }
 
 // meshDoc is the mesh file as decoded from CUE.
 type meshDoc struct {
@@ -103,107 +129,180 @@ type meshDoc struct {
 	} `json:"gitops"`
 }
 
-func meshFile(sch *schema, f *load.File) (*mesh.Mesh, diag.List) {
+func meshFile(sch *schema, f *load.File) (*meshInfo, diag.List) {
+	info := &meshInfo{file: f, declared: map[string]bool{}}
 	var diags diag.List
 	raw := sch.ctx.BuildFile(f.AST)
-	if err := raw.Err(); err != nil {
-		return nil, schemaErrors(err, raw, sch.mesh, f.Path)
+	if err := raw.Err(); err != nil && kindOf(raw) != cue.StructKind {
+		// An error in the file as a whole (a reference to nothing);
+		// errors inside its fields are found field by field below.
+		info.file = nil
+		return info, schemaErrors(err, raw, sch.mesh, f.Path)
 	}
-	u := sch.mesh.Unify(raw)
-	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return nil, schemaErrors(err, raw, sch.mesh, f.Path)
+	if kindOf(raw) != cue.StructKind {
+		info.file = nil
+		diags.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, "the file holds %s; a mesh file is a map of fields: meshID, revisions, gitops and optional defaults", show(raw))
+		return info, diags
 	}
+	if revs := raw.LookupPath(cue.ParsePath("revisions")); revs.Exists() {
+		if it, err := revs.Fields(); err == nil {
+			for it.Next() {
+				info.declared[it.Selector().Unquoted()] = true
+			}
+		}
+	}
+
 	var doc meshDoc
-	if err := u.Decode(&doc); err != nil {
-		diags.Errorf(diag.Pos{File: f.Path}, "cannot decode the mesh file: %v", err)
-		return nil, diags
+	u := sch.mesh.Unify(raw)
+	d := raw.LookupPath(cue.ParsePath("defaults"))
+	uerr := u.Validate(cue.Concrete(true))
+	var derr error
+	if d.Exists() {
+		derr = sch.defaults.Unify(d).Validate()
 	}
+	if uerr == nil && derr == nil {
+		if err := u.Decode(&doc); err != nil {
+			diags.Errorf(diag.Pos{File: f.Path}, "cannot decode the mesh file: %v", err)
+			return info, diags
+		}
+	} else {
+		c := &checker{sch: sch, file: f.Path, raw: raw, sub: func(p []cue.Selector) (cue.Value, bool, bool) {
+			if len(p) == 1 && p[0].String() == "defaults" {
+				return sch.defaults, true, true
+			}
+			return cue.Value{}, false, false
+		}}
+		clean, _ := c.check(sch.mesh, raw, nil, false)
+		diags.Append(c.diags)
+		if len(c.diags) == 0 {
+			// The schema says no, but the checker found nothing: report
+			// what CUE says.
+			if uerr != nil {
+				diags.Append(schemaErrors(uerr, raw, sch.mesh, f.Path))
+			}
+			if derr != nil {
+				for _, e := range schemaErrors(derr, d, sch.defaults, f.Path) {
+					e.Message = "defaults." + e.Message
+					diags = append(diags, e)
+				}
+			}
+		}
+		decodeClean(clean, &doc)
+	}
+
 	m := &mesh.Mesh{
 		ID:          doc.MeshID,
 		TrustDomain: doc.TrustDomain,
 		Revisions:   map[string]mesh.Version{},
 		GitOps:      mesh.GitOps{Engine: mesh.Engine(doc.GitOps.Engine), RepoURL: doc.GitOps.RepoURL, Branch: doc.GitOps.Branch},
 	}
-	if len(doc.Revisions) == 0 {
-		diags.Errorf(posOf(raw, f.Path, "revisions"), "revisions: the mesh declares no control-plane revisions; add at least one, such as \"1-21\": 1.21.0")
+	if len(info.declared) == 0 {
+		diags.Errorf(posOf(raw, f.Path, cue.Str("revisions")), "revisions: the mesh declares no control-plane revisions; add at least one, such as \"1-21\": 1.21.0")
 	}
-	for name, v := range doc.Revisions {
-		ver, err := mesh.ParseVersion(v)
+	for _, name := range sortedKeys(doc.Revisions) {
+		p := []cue.Selector{cue.Str("revisions"), cue.Str(name)}
+		ver, err := mesh.ParseVersion(doc.Revisions[name])
 		if err != nil {
-			diags.Errorf(posOf(raw, f.Path, "revisions", name), "revisions.%s: %v", name, err)
+			diags.Errorf(valuePosOf(raw, f.Path, p...), "%s: %v", dotted(p), err)
+			continue
+		}
+		if rel := istiodRelease(name); len(rel) > MaxReleaseName {
+			diags.Errorf(posOf(raw, f.Path, p...), "%s: the revision's Helm release name %q is %d characters; Helm allows at most %d: use a revision name of at most %d characters",
+				dotted(p), rel, len(rel), MaxReleaseName, MaxReleaseName-len(istiodRelease("")))
 			continue
 		}
 		m.Revisions[name] = ver
 	}
-	if d := raw.LookupPath(cue.ParsePath("defaults")); d.Exists() {
-		if err := sch.defaults.Unify(d).Validate(); err != nil {
-			diags.Append(prefixed(schemaErrors(err, d, sch.defaults, f.Path), "defaults."))
-		}
-	}
-	if diags.Failed(false) {
-		return nil, diags
-	}
-	return m, diags
+	info.m = m
+	info.ok = !diags.Failed(false)
+	return info, diags
 }
 
-// prefixed puts a path prefix in front of each message, for errors found
-// in a sub-value such as the mesh's defaults.
-func prefixed(l diag.List, prefix string) diag.List {
-	for i := range l {
-		l[i].Message = prefix + l[i].Message
+// decodeClean decodes the checker's clean data into a Go value. The data
+// is JSON-ready by construction; a field that does not fit is left at its
+// zero value.
+func decodeClean(clean any, x any) {
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return
 	}
-	return l
+	_ = json.Unmarshal(b, x)
 }
 
 // schemaErrors turns CUE's errors into messages for people: the path in the
-// user's file, what was found there and what the schema allows.
+// user's file, what was found there and what the schema allows. It is the
+// fallback for errors the checker does not see (and for errors in a CUE
+// file itself, such as a reference to nothing).
 func schemaErrors(err error, raw, def cue.Value, file string) diag.List {
 	var diags diag.List
 	seen := map[string]bool{}
 	for _, e := range cueerrors.Errors(err) {
-		p := e.Path()
-		for len(p) > 0 && strings.HasPrefix(p[0], "#") {
-			p = p[1:] // the definition the data was unified with
-		}
+		p := errorPath(e.Path())
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
-		key := strings.Join(p, "\x00")
+		key := dotted(p)
 		if seen[key] {
 			continue // a disjunction reports each alternative; one message is enough
 		}
 		seen[key] = true
 		name := dotted(p)
-		found := raw.LookupPath(pathOf(p))
+		found := raw.LookupPath(cue.MakePath(p...))
+		pos := posOf(raw, file, p...)
+		// Prefer a position CUE gives in the user's own file.
+		for _, ip := range append([]token.Pos{e.Position()}, e.InputPositions()...) {
+			if dp := diag.FromToken(ip); dp.File == file && dp.Line > 0 && !found.Exists() {
+				pos = dp
+				break
+			}
+		}
 		switch {
+		case name == "":
+			diags.Errorf(pos, "%s", msg)
 		case strings.Contains(format, "field not allowed"):
 			parent := at(def, p[:len(p)-1])
-			field := p[len(p)-1]
+			field := p[len(p)-1].Unquoted()
 			hint := ""
 			if s := suggest(field, fieldNames(parent)); s != "" {
 				hint = fmt.Sprintf("; did you mean %q?", s)
 			} else if names := fieldNames(parent); len(names) > 0 {
 				hint = "; allowed fields: " + strings.Join(names, ", ")
 			}
-			diags.Errorf(posOf(raw, file, p...), "%s: unknown field %q%s", name, field, hint)
-		case !found.Exists():
-			what := allowed(at(def, p))
-			if what != "" {
-				what = " (" + what + ")"
-			}
-			diags.Errorf(posOf(raw, file, p...), "%s: missing required field%s", name, what)
+			diags.Errorf(pos, "%s: unknown field %q%s", name, field, hint)
+		case !found.Exists() || found.Err() != nil:
+			diags.Errorf(pos, "%s: %s", name, msg)
 		default:
 			what := allowed(at(def, p))
 			if what == "" {
 				what = msg
 			}
-			if name == "" {
-				diags.Errorf(posOf(raw, file, p...), "%s", msg)
-				continue
-			}
 			diags.Errorf(valuePosOf(raw, file, p...), "%s: %s is not allowed; use %s", name, show(found), what)
 		}
 	}
 	return diags
+}
+
+// errorPath turns the path of a CUE error into selectors, leaving out the
+// definition the data was unified with.
+func errorPath(parts []string) []cue.Selector {
+	var p []cue.Selector
+	for i, s := range parts {
+		switch {
+		case i == 0 && strings.HasPrefix(s, "#"):
+		case strings.HasPrefix(s, `"`):
+			if u, err := strconv.Unquote(s); err == nil {
+				p = append(p, cue.Str(u))
+			} else {
+				p = append(p, cue.Str(s))
+			}
+		default:
+			if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+				p = append(p, cue.Index(n))
+			} else {
+				p = append(p, cue.Str(s))
+			}
+		}
+	}
+	return p
 }
 
 // show renders a found value the way the user wrote it.
@@ -219,6 +318,11 @@ func show(v cue.Value) string {
 		return "a list"
 	case cue.NullKind:
 		return "null"
+	case cue.BytesKind:
+		return "binary data"
+	}
+	if t := literalText(v); t != "" {
+		return t
 	}
 	if s := fmt.Sprint(v); s != "" {
 		return s
@@ -226,41 +330,62 @@ func show(v cue.Value) string {
 	return "this value"
 }
 
+// literalText is a scalar's text as written in the user's file.
+func literalText(v cue.Value) string {
+	switch n := v.Source().(type) {
+	case *ast.BasicLit:
+		return n.Value
+	case *ast.Field:
+		if l, ok := n.Value.(*ast.BasicLit); ok {
+			return l.Value
+		}
+	case *ast.UnaryExpr:
+		if l, ok := n.X.(*ast.BasicLit); ok {
+			return n.Op.String() + l.Value
+		}
+	}
+	return ""
+}
+
 // dotted renders a data path as people write it: controlPlane.pilot,
-// namespaces.rng.authorization[0].name.
-func dotted(p []string) string {
+// namespaces.rng.authorization[0].name, namespaces.rng.labels."app.kubernetes.io/name".
+func dotted(p []cue.Selector) string {
 	var b strings.Builder
 	for _, s := range p {
-		if _, err := strconv.Atoi(s); err == nil {
-			b.WriteString("[" + s + "]")
+		if s.Type() == cue.IndexLabel {
+			fmt.Fprintf(&b, "[%d]", s.Index())
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(s)
+		name := s.Unquoted()
+		if needsQuotes(name) {
+			name = strconv.Quote(name)
+		}
+		b.WriteString(name)
 	}
 	return b.String()
 }
 
-func pathOf(p []string) cue.Path {
-	sels := make([]cue.Selector, len(p))
-	for i, s := range p {
-		if n, err := strconv.Atoi(s); err == nil {
-			sels[i] = cue.Index(n)
-		} else {
-			sels[i] = cue.Str(s)
+func needsQuotes(s string) bool {
+	if s == "" {
+		return true
+	}
+	for _, r := range s {
+		if r == '.' || r == '"' || r == '[' || r == ']' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
 		}
 	}
-	return cue.MakePath(sels...)
+	return false
 }
 
 // posOf finds the position of a data path in the user's files: the field's
 // name, or of the deepest part of the path that exists, and at least the
 // file itself.
-func posOf(raw cue.Value, file string, p ...string) diag.Pos {
-	for n := len(p); n >= 0; n-- {
-		v := raw.LookupPath(pathOf(p[:n]))
+func posOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
+	for n := len(p); n > 0; n-- {
+		v := raw.LookupPath(cue.MakePath(p[:n]...))
 		if !v.Exists() {
 			continue
 		}
@@ -273,13 +398,16 @@ func posOf(raw cue.Value, file string, p ...string) diag.Pos {
 
 // valuePosOf is posOf pointing at the value itself when it is a scalar:
 // "mtls: STRICTT" is reported at STRICTT.
-func valuePosOf(raw cue.Value, file string, p ...string) diag.Pos {
-	v := raw.LookupPath(pathOf(p))
+func valuePosOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
+	v := raw.LookupPath(cue.MakePath(p...))
 	if v.Exists() && v.IncompleteKind()&(cue.StructKind|cue.ListKind) == 0 {
 		if f, ok := v.Source().(*ast.Field); ok && f.Value != nil {
 			if pos := diag.FromToken(f.Value.Pos()); pos.Line > 0 {
 				return pos
 			}
+		}
+		if pos := diag.FromToken(v.Pos()); pos.Line > 0 && !strings.HasPrefix(pos.File, schemaDirName()+"/") {
+			return pos
 		}
 	}
 	return posOf(raw, file, p...)
@@ -300,9 +428,13 @@ func suggest(s string, candidates []string) string {
 }
 
 // distance is the Damerau-Levenshtein (optimal string alignment) distance,
-// so a swap such as mtsl -> mtls counts as one edit.
+// so a swap such as mtsl -> mtls counts as one edit. Names longer than a
+// field name could be are not compared.
 func distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
+		return len(ra) + len(rb)
+	}
 	d := make([][]int, len(ra)+1)
 	for i := range d {
 		d[i] = make([]int, len(rb)+1)
@@ -324,4 +456,13 @@ func distance(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
