@@ -16,6 +16,7 @@ import (
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/jsonschema"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
@@ -33,6 +34,10 @@ type Options struct {
 	Clusters []string
 	// Parallelism bounds concurrent work; 0 means GOMAXPROCS.
 	Parallelism int
+	// SchemaDir, when set, adds the editors' JSON Schema files
+	// (internal/jsonschema) to the output: build writes them, check fails
+	// when the committed ones are stale. Empty leaves them out.
+	SchemaDir string
 }
 
 // Validate loads and validates the mesh. The mesh is nil when there are
@@ -78,6 +83,7 @@ func unknownClusters(opts Options, m *mesh.Mesh) diag.List {
 type Output struct {
 	Overlays *emit.Tree
 	Golden   *emit.Tree
+	Schema   *emit.Tree // the JSON Schema files; nil without Options.SchemaDir
 	// Reused counts the clusters whose output came from the cache
 	// (Plan), and Cache is what the next run may reuse once this output
 	// is written.
@@ -94,8 +100,13 @@ func (o *Output) SaveCache(dir string) error {
 	return o.Cache.Save(dir)
 }
 
-// Trees returns both trees, for emit.
-func (o *Output) Trees() []*emit.Tree { return []*emit.Tree{o.Overlays, o.Golden} }
+// Trees returns the trees, for emit.
+func (o *Output) Trees() []*emit.Tree {
+	if o.Schema != nil {
+		return []*emit.Tree{o.Overlays, o.Golden, o.Schema}
+	}
+	return []*emit.Tree{o.Overlays, o.Golden}
+}
 
 // Compile builds the output for a validated mesh.
 func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
@@ -143,6 +154,15 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 	if !all {
 		o.Overlays.Owns = func(rel string) bool { return selected[clusterOfOverlay(rel)] }
 		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
+	}
+	if opts.SchemaDir != "" {
+		// The schema files depend only on cue/, not on the mesh: the same
+		// with or without --cluster.
+		files, err := jsonschema.Files()
+		if err != nil {
+			return nil, fmt.Errorf("meshc bug: JSON Schema: %w", err)
+		}
+		o.Schema = &emit.Tree{Dir: opts.SchemaDir, Files: files}
 	}
 	return o, nil
 }

@@ -436,7 +436,7 @@ func checkKilledTree(t *testing.T, before, want, after map[string]string) (torn 
 func TestSecondBuildFailsOnLock(t *testing.T) {
 	root := t.TempDir()
 	writeMesh(t, filepath.Join(root, "clusters"), genMesh([]int{0, 1}, 2, 1, false), nil)
-	opts := []string{"--clusters", filepath.Join(root, "clusters"), "--out", filepath.Join(root, "overlays"), "--golden", filepath.Join(root, "golden")}
+	opts := []string{"--clusters", filepath.Join(root, "clusters"), "--out", filepath.Join(root, "overlays"), "--golden", filepath.Join(root, "golden"), "--schema", filepath.Join(root, "schema")}
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, cli.Main(append([]string{"build"}, opts...), &stdout, &stderr), stderr.String())
 	before := outputs(t, root)
@@ -457,7 +457,7 @@ func TestSecondBuildFailsOnLock(t *testing.T) {
 func TestCheckDuringBuildWaits(t *testing.T) {
 	root := t.TempDir()
 	writeMesh(t, filepath.Join(root, "clusters"), genMesh([]int{0, 1}, 2, 1, false), nil)
-	opts := []string{"--clusters", filepath.Join(root, "clusters"), "--out", filepath.Join(root, "overlays"), "--golden", filepath.Join(root, "golden")}
+	opts := []string{"--clusters", filepath.Join(root, "clusters"), "--out", filepath.Join(root, "overlays"), "--golden", filepath.Join(root, "golden"), "--schema", filepath.Join(root, "schema")}
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, cli.Main(append([]string{"build"}, opts...), &stdout, &stderr), stderr.String())
 

@@ -26,14 +26,15 @@ func (f *inputFlags) bind(fs *pflag.FlagSet) {
 
 // outputFlags are the flags of commands that write or compare output.
 type outputFlags struct {
-	out, golden string
-	only        []string
+	out, golden, schema string
+	only                []string
 }
 
 func (f *outputFlags) bind(fs *pflag.FlagSet, withGolden bool) {
 	fs.StringVar(&f.out, "out", "overlays", "folder for the kustomize overlays")
 	if withGolden {
 		fs.StringVar(&f.golden, "golden", "golden", "folder for the rendered manifests, one file per cluster")
+		fs.StringVar(&f.schema, "schema", "schema", "folder for the JSON Schemas of the mesh and cluster files, for editors")
 		fs.StringArrayVar(&f.only, "cluster", nil, "limit output to this cluster (repeatable); the whole mesh is still validated")
 	}
 }
@@ -97,7 +98,7 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 // inputs and outputs are unchanged; it prints problems and returns nil on
 // failure. Under --strict warnings are reported, and fail, as errors.
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
-	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, Clusters: out.only}
+	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only}
 	o, diags, err := build.Plan(opts)
 	if in.strict {
 		for i := range diags {
