@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/emit"
 )
 
 // FileName is the cache file, kept in the overlays folder (git-ignored).
@@ -32,8 +32,6 @@ type Entry struct {
 	// cluster gets an east-west gateway when the mesh spans networks.
 	Network      string `json:"network"`
 	MultiNetwork bool   `json:"multiNetwork"`
-	// Diagnostics are the cluster's warnings, printed again on a hit.
-	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 	// Files maps "<tree>/<path>" (tree: overlays or golden) to the sha256
 	// of the file's bytes.
 	Files map[string]string `json:"files"`
@@ -63,23 +61,7 @@ func (c *Cache) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".meshc-cache-tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, FileName))
+	return emit.WriteFile(dir, FileName, data)
 }
 
 // Key hashes a cluster's inputs together with the running binary.

@@ -457,3 +457,14 @@ func indexText(paths []string) []byte {
 	}
 	return []byte(b.String())
 }
+
+// WriteFile writes one of meshc's own bookkeeping files (such as the build
+// cache) into dir atomically, with the same fixed temporary name scheme as
+// every other file: a run killed part-way leaves at most a temporary file,
+// which the next write of the same file replaces.
+func WriteFile(dir, name string, data []byte) error {
+	if strings.ContainsAny(name, `/\`) || !strings.HasPrefix(name, reservedPrefix) {
+		return fmt.Errorf("meshc bug: %q is not a bookkeeping file name", name)
+	}
+	return atomicWrite(dir, name, data)
+}

@@ -117,7 +117,12 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 	if info.file != nil {
 		defaults := ctx.BuildFile(info.file.AST).LookupPath(cue.ParsePath("defaults"))
 		if defaults.Exists() && kindOf(defaults) == cue.StructKind {
-			raw = withDefaults(raw, defaults, sch.defaults, nil)
+			// The missing fields are gathered in a small value and unified
+			// with the cluster once: filling them into the cluster one by
+			// one re-evaluates the whole cluster each time.
+			patch := ctx.CompileString("{}")
+			withDefaults(raw, defaults, sch.defaults, nil, &patch)
+			raw = raw.Unify(patch)
 		}
 	}
 
@@ -165,16 +170,16 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 
 func noSub([]cue.Selector) (cue.Value, bool, bool) { return cue.Value{}, false, false }
 
-// withDefaults fills in the mesh's defaults wherever the cluster has no
+// withDefaults gathers in patch the mesh's defaults for wherever the cluster has no
 // value of its own. Structs merge field by field; anything else (a string, a
 // list) is the cluster's when the cluster sets it. Filled-in values keep
 // their positions in the mesh file, so an error in a default points there.
 // Only fields the #Defaults schema allows are taken; the mesh file's check
 // reports any other.
-func withDefaults(cluster, defaults, schema cue.Value, prefix []cue.Selector) cue.Value {
+func withDefaults(cluster, defaults, schema cue.Value, prefix []cue.Selector, patch *cue.Value) {
 	it, err := defaults.Fields()
 	if err != nil {
-		return cluster
+		return
 	}
 	for it.Next() {
 		sel := cue.Str(it.Selector().Unquoted())
@@ -187,10 +192,9 @@ func withDefaults(cluster, defaults, schema cue.Value, prefix []cue.Selector) cu
 		cv := cluster.LookupPath(path)
 		switch {
 		case !cv.Exists():
-			cluster = cluster.FillPath(path, dv)
+			*patch = patch.FillPath(path, dv)
 		case kindOf(dv) == cue.StructKind && kindOf(cv) == cue.StructKind:
-			cluster = withDefaults(cluster, dv, childDef(schema, sel), p)
+			withDefaults(cluster, dv, childDef(schema, sel), p, patch)
 		}
 	}
-	return cluster
 }
