@@ -134,7 +134,7 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 		verr = u.Validate(cue.Concrete(true))
 	}
 	if verr == nil {
-		if err := u.Decode(&doc); err != nil {
+		if err := decode(u, &doc); err != nil {
 			diags.Errorf(diag.Pos{File: f.Path, Line: 1, Col: 1}, "cannot decode the cluster file: %v", err)
 			return nil, diags
 		}
@@ -169,6 +169,17 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 }
 
 func noSub([]cue.Selector) (cue.Value, bool, bool) { return cue.Value{}, false, false }
+
+// decode fills a Go struct from a valid, concrete value. It goes through
+// JSON: cue.Value.Decode walks the value with reflection per field and
+// costs several times as much for a cluster with many namespaces.
+func decode(v cue.Value, x any) error {
+	data, err := v.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, x)
+}
 
 // withDefaults gathers in patch the mesh's defaults for wherever the cluster has no
 // value of its own. Structs merge field by field; anything else (a string, a
