@@ -19,25 +19,33 @@ import (
 // is verified by hash. A build with no usable cache (a cold build) runs
 // every rule on every cluster.
 func Plan(opts Options) (*Output, diag.List, error) {
-	in, diags := load.Dir(opts.ClustersDir)
-	if diags.Failed(false) || in == nil || in.Mesh == nil {
-		_, all := Validate(opts) // report every error of the run
-		return nil, all, nil
-	}
 	old := cache.Load(opts.OutDir)
 	roots := map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir}
 	keys := map[string]string{}
 	hits := map[string]map[string][]byte{}
+	// A cluster whose inputs and recorded outputs are unchanged is not
+	// even parsed.
+	in, diags := load.DirParsing(opts.ClustersDir, func(stem string, meshData, data []byte) bool {
+		keys[stem] = cache.Key(meshData, data)
+		e, ok := old.Clusters[stem]
+		if !ok || e.Key != keys[stem] {
+			return false
+		}
+		files, ok := e.Verify(roots)
+		if ok {
+			hits[stem] = files
+		}
+		return ok
+	})
+	if diags.Failed(false) || in == nil || in.Mesh == nil {
+		_, all := Validate(opts) // report every error of the run
+		return nil, all, nil
+	}
 	var fresh []*load.File
 	for _, f := range in.Clusters {
-		keys[f.Stem] = cache.Key(in.Mesh.Data, f.Data)
-		if e, ok := old.Clusters[f.Stem]; ok && e.Key == keys[f.Stem] {
-			if files, ok := e.Verify(roots); ok {
-				hits[f.Stem] = files
-				continue
-			}
+		if _, hit := hits[f.Stem]; !hit {
+			fresh = append(fresh, f)
 		}
-		fresh = append(fresh, f)
 	}
 
 	m, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: fresh}, validate.Options{Parallelism: opts.Parallelism})
@@ -55,7 +63,12 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].MultiNetwork != m.MultiNetwork() {
 			delete(hits, f.Stem)
-			redo = append(redo, f)
+			parsed, pd := load.Parse(f.Path, f.Data) // skipped by DirParsing
+			diags.Append(pd)
+			if parsed == nil {
+				return nil, diags.Sorted(), nil
+			}
+			redo = append(redo, parsed)
 		}
 	}
 	if len(redo) > 0 {

@@ -87,7 +87,13 @@ func known(ext string) bool {
 
 // Dir reads the clusters folder. It returns every problem it finds, not only
 // the first; files that fail to parse are left out of the Input.
-func Dir(dir string) (*Input, diag.List) {
+func Dir(dir string) (*Input, diag.List) { return DirParsing(dir, nil) }
+
+// DirParsing is Dir for incremental builds: a cluster file for which
+// skip(stem, meshData, data) reports true is read but not parsed (its AST is nil),
+// because the caller already knows its result. The mesh file is always
+// parsed; skip nil parses everything.
+func DirParsing(dir string, skip func(stem string, meshData, data []byte) bool) (*Input, diag.List) {
 	var diags diag.List
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -97,6 +103,12 @@ func Dir(dir string) (*Input, diag.List) {
 	in := &Input{Dir: dir}
 	byStem := map[string][]string{}
 	parsed := map[string]*File{}
+	type read struct {
+		path, stem string
+		data       []byte
+	}
+	var files []read
+	var meshData []byte
 	for _, e := range entries {
 		name := e.Name()
 		ext := filepath.Ext(name)
@@ -115,10 +127,20 @@ func Dir(dir string) (*Input, diag.List) {
 		if data == nil {
 			continue
 		}
-		f, fd := Parse(path, data)
+		if stem == MeshStem {
+			meshData = data
+		}
+		files = append(files, read{path, stem, data})
+	}
+	for _, r := range files {
+		if skip != nil && r.stem != MeshStem && len(byStem[MeshStem]) == 1 && skip(r.stem, meshData, r.data) {
+			parsed[r.path] = &File{Path: r.path, Stem: r.stem, Data: r.data}
+			continue
+		}
+		f, fd := Parse(r.path, r.data)
 		diags.Append(fd)
 		if f != nil {
-			parsed[path] = f
+			parsed[r.path] = f
 		}
 	}
 
