@@ -675,11 +675,9 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	assert.Equal(t, 0, editDistance("prune", "prune"))
-	assert.Equal(t, 1, editDistance("prun", "prune"))
-	assert.Equal(t, 1, editDistance("form", "from"))
-	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+func TestSuggestion(t *testing.T) {
+	assert.Equal(t, `; did you mean "prune"?`, suggestion("prun", []string{"prune", "path"}))
+	assert.Equal(t, `; did you mean "from"?`, suggestion("form", []string{"from", "to"}))
 	assert.Equal(t, "", suggestion("spec", []string{"apiVersion", "kind"}))
 }
 

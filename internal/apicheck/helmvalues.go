@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -494,14 +495,7 @@ func checkStringMap(p *problems, at string, v any, validate func(map[string]stri
 	}
 }
 
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedMapKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // checkHelmRelease validates the values of a Flux HelmRelease of one of Istio's charts.
 func (c *Checker) checkHelmRelease(p *problems) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -127,16 +126,6 @@ func bindVersion(fs *pflag.FlagSet) func(*env, []string) int {
 		fmt.Fprintf(e.stdout, "meshc %s (%s %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return ExitOK
 	}
-}
-
-// exitCode is unused helper kept small: map sorted keys.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ = os.Stdout
