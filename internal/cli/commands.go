@@ -44,16 +44,22 @@ func (f *outputFlags) bind(fs *pflag.FlagSet, withGolden bool) {
 func validated(e *env, in inputFlags, opts build.Options) (*mesh.Mesh, bool) {
 	opts.ClustersDir = in.clusters
 	m, diags := build.Validate(opts)
-	if in.strict {
+	if !e.report(diags, in.strict) || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// report prints diagnostics, warnings as errors under --strict, and says
+// whether the run may go on.
+func (e *env) report(diags diag.List, strict bool) bool {
+	if strict {
 		for i := range diags {
 			diags[i].Severity = diag.Error
 		}
 	}
 	fmt.Fprint(e.stderr, diags.String())
-	if m == nil || diags.Failed(in.strict) {
-		return nil, false
-	}
-	return m, true
+	return !diags.Failed(strict)
 }
 
 // fail reports an error that is not about the input, one line per
@@ -100,17 +106,12 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
 	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only}
 	o, diags, err := build.Plan(opts)
-	if in.strict {
-		for i := range diags {
-			diags[i].Severity = diag.Error
-		}
-	}
-	fmt.Fprint(e.stderr, diags.String())
+	ok := e.report(diags, in.strict)
 	if err != nil {
 		e.fail("", err)
 		return nil, ExitInvalid
 	}
-	if o == nil || diags.Failed(in.strict) {
+	if !ok || o == nil {
 		return nil, ExitInvalid
 	}
 	return o, ExitOK
