@@ -22,6 +22,7 @@ import (
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 
+	schemafiles "github.com/golemtrust/meshc/cue"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
@@ -47,7 +48,7 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	ctx := cuecontext.New()
 	sch, err := newSchema(ctx)
 	if err != nil {
-		diags.Errorf(diag.Pos{File: schemaDirName()}, "%v", err)
+		diags.Errorf(diag.Pos{File: schemafiles.Dir}, "%v", err)
 		return nil, diags
 	}
 	info := &meshInfo{declared: map[string]bool{}}
@@ -91,7 +92,6 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 				m.Clusters = append(m.Clusters, c)
 			}
 		}
-		diags.Append(meshRules(m, in))
 	}
 	diags = diags.Sorted()
 	if m == nil || !info.ok || diags.Failed(false) {
@@ -99,8 +99,6 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	}
 	return m, diags
 }
-
-func schemaDirName() string { return "cue" }
 
 // meshInfo is what cluster validation needs from the mesh file.
 type meshInfo struct {
@@ -398,7 +396,7 @@ func posOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
 		if !v.Exists() {
 			continue
 		}
-		if pos := diag.FromToken(v.Pos()); pos.Line > 0 && !strings.HasPrefix(pos.File, schemaDirName()+"/") {
+		if pos := diag.FromToken(v.Pos()); pos.Line > 0 && !strings.HasPrefix(pos.File, schemafiles.Dir+"/") {
 			return pos
 		}
 	}
@@ -415,7 +413,7 @@ func valuePosOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
 				return pos
 			}
 		}
-		if pos := diag.FromToken(v.Pos()); pos.Line > 0 && !strings.HasPrefix(pos.File, schemaDirName()+"/") {
+		if pos := diag.FromToken(v.Pos()); pos.Line > 0 && !strings.HasPrefix(pos.File, schemafiles.Dir+"/") {
 			return pos
 		}
 	}
