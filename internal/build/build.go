@@ -43,7 +43,7 @@ type Options struct {
 // Validate loads and validates the mesh. The mesh is nil when there are
 // errors; diagnostics are sorted.
 func Validate(opts Options) (*mesh.Mesh, diag.List) {
-	in, diags := load.Dir(opts.ClustersDir)
+	in, diags := load.DirParsing(opts.ClustersDir, load.Lazy)
 	if diags.Failed(false) {
 		// Still validate what parsed, so one run reports every error.
 		_, more := validate.Mesh(in, validate.Options{Parallelism: opts.Parallelism})

@@ -25,17 +25,17 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	hits := map[string]map[string][]byte{}
 	// A cluster whose inputs and recorded outputs are unchanged is not
 	// even parsed.
-	in, diags := load.DirParsing(opts.ClustersDir, func(stem string, meshData, data []byte) bool {
+	in, diags := load.DirParsing(opts.ClustersDir, func(path, stem string, meshData, data []byte) bool {
 		keys[stem] = cache.Key(meshData, data)
 		e, ok := old.Clusters[stem]
 		if !ok || e.Key != keys[stem] {
-			return false
+			return load.Lazy(path, stem, meshData, data)
 		}
 		files, ok := e.Verify(roots)
 		if ok {
 			hits[stem] = files
 		}
-		return ok
+		return ok || load.Lazy(path, stem, meshData, data)
 	})
 	if diags.Failed(false) || in == nil || in.Mesh == nil {
 		_, all := Validate(opts) // report every error of the run
@@ -63,12 +63,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].MultiNetwork != m.MultiNetwork() {
 			delete(hits, f.Stem)
-			parsed, pd := load.Parse(f.Path, f.Data) // skipped by DirParsing
-			diags.Append(pd)
-			if parsed == nil {
-				return nil, diags.Sorted(), nil
-			}
-			redo = append(redo, parsed)
+			redo = append(redo, f) // unparsed: validate parses it
 		}
 	}
 	if len(redo) > 0 {

@@ -89,11 +89,20 @@ func known(ext string) bool {
 // the first; files that fail to parse are left out of the Input.
 func Dir(dir string) (*Input, diag.List) { return DirParsing(dir, nil) }
 
-// DirParsing is Dir for incremental builds: a cluster file for which
-// skip(stem, meshData, data) reports true is read but not parsed (its AST is nil),
-// because the caller already knows its result. The mesh file is always
-// parsed; skip nil parses everything.
-func DirParsing(dir string, skip func(stem string, meshData, data []byte) bool) (*Input, diag.List) {
+// Lazy is a DirParsing skip function that leaves YAML cluster files
+// unparsed: the validator reads them in pieces when it can and parses
+// them whole when it must.
+func Lazy(path, stem string, meshData, data []byte) bool {
+	ext := filepath.Ext(path)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// DirParsing is Dir for callers that parse lazily or not at all: a cluster
+// file for which skip(path, stem, meshData, data) reports true is read but
+// not parsed (its AST is nil), because the caller already knows its result
+// or parses it later (Parse; validate does so for such files). The mesh
+// file is always parsed; skip nil parses everything.
+func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) bool) (*Input, diag.List) {
 	var diags diag.List
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -133,7 +142,7 @@ func DirParsing(dir string, skip func(stem string, meshData, data []byte) bool) 
 		files = append(files, read{path, stem, data})
 	}
 	for _, r := range files {
-		if skip != nil && r.stem != MeshStem && len(byStem[MeshStem]) == 1 && skip(r.stem, meshData, r.data) {
+		if skip != nil && r.stem != MeshStem && len(byStem[MeshStem]) == 1 && skip(r.path, r.stem, meshData, r.data) {
 			parsed[r.path] = &File{Path: r.path, Stem: r.stem, Data: r.data}
 			continue
 		}

@@ -98,6 +98,15 @@ type namespaceDoc struct {
 // clusterFile validates one cluster file in a context of its own.
 func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 	var diags diag.List
+	if f.AST == nil {
+		// Read but not parsed by load (the fast path's candidates).
+		parsed, pd := load.Parse(f.Path, f.Data)
+		if parsed == nil {
+			return nil, pd
+		}
+		diags.Append(pd)
+		f = parsed
+	}
 	ctx := cuecontext.New()
 	sch, err := newSchema(ctx)
 	if err != nil {

@@ -16,11 +16,12 @@ import (
 // schema is the compiled CUE schema in one cue.Context. A cue.Context is not
 // safe for concurrent use, so every worker builds its own.
 type schema struct {
-	ctx      *cue.Context
-	mesh     cue.Value // #Mesh
-	cluster  cue.Value // #Cluster
-	defaults cue.Value // #Defaults
-	name     cue.Value // #Name
+	ctx       *cue.Context
+	mesh      cue.Value // #Mesh
+	cluster   cue.Value // #Cluster
+	defaults  cue.Value // #Defaults
+	namespace cue.Value // #Namespace
+	name      cue.Value // #Name
 }
 
 // newSchema compiles the embedded schema files under their real names
@@ -46,11 +47,12 @@ func newSchema(ctx *cue.Context) (*schema, error) {
 		return nil, fmt.Errorf("meshc's own schema does not compile (a meshc bug): %w", err)
 	}
 	return &schema{
-		ctx:      ctx,
-		mesh:     root.LookupPath(cue.ParsePath("#Mesh")),
-		cluster:  root.LookupPath(cue.ParsePath("#Cluster")),
-		defaults: root.LookupPath(cue.ParsePath("#Defaults")),
-		name:     root.LookupPath(cue.ParsePath("#Name")),
+		ctx:       ctx,
+		mesh:      root.LookupPath(cue.ParsePath("#Mesh")),
+		cluster:   root.LookupPath(cue.ParsePath("#Cluster")),
+		defaults:  root.LookupPath(cue.ParsePath("#Defaults")),
+		namespace: root.LookupPath(cue.ParsePath("#Namespace")),
+		name:      root.LookupPath(cue.ParsePath("#Name")),
 	}, nil
 }
 

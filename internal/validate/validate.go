@@ -34,6 +34,9 @@ type Options struct {
 	// Parallelism is the number of clusters validated at once; 0 means
 	// GOMAXPROCS. Output never depends on it.
 	Parallelism int
+	// Whole validates every cluster file whole, never on the fast path
+	// (fast.go); the tests compare the two.
+	Whole bool
 }
 
 // Mesh validates the mesh file and every cluster file. It returns the model
@@ -65,13 +68,19 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	memo := newEntryMemo()
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < min(workers, len(in.Clusters)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			w := &worker{info: info, memo: memo}
 			for i := range jobs {
+				if c, ok := fastCluster(w, in.Clusters[i]); ok && !opts.Whole {
+					clusters[i] = c
+					continue
+				}
 				// One context per cluster: a shared context keeps every
 				// cluster's evaluation alive and its memory grows with the
 				// whole mesh.
@@ -391,6 +400,9 @@ func needsQuotes(s string) bool {
 // name, or of the deepest part of the path that exists, and at least the
 // file itself.
 func posOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
+	if !raw.Exists() {
+		return diag.Pos{File: file, Line: 1, Col: 1} // the fast path, which discards it
+	}
 	for n := len(p); n > 0; n-- {
 		v := raw.LookupPath(cue.MakePath(p[:n]...))
 		if !v.Exists() {
@@ -406,6 +418,9 @@ func posOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
 // valuePosOf is posOf pointing at the value itself when it is a scalar:
 // "mtls: STRICTT" is reported at STRICTT.
 func valuePosOf(raw cue.Value, file string, p ...cue.Selector) diag.Pos {
+	if !raw.Exists() {
+		return posOf(raw, file, p...)
+	}
 	v := raw.LookupPath(cue.MakePath(p...))
 	if v.Exists() && v.IncompleteKind()&(cue.StructKind|cue.ListKind) == 0 {
 		if f, ok := v.Source().(*ast.Field); ok && f.Value != nil {

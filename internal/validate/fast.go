@@ -1,0 +1,176 @@
+package validate
+
+import (
+	"path/filepath"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+
+	"github.com/golemtrust/meshc/internal/load"
+	"github.com/golemtrust/meshc/internal/mesh"
+)
+
+// The fast path validates a YAML cluster file in pieces: its head (every
+// field but namespaces) against #Cluster, and each namespace entry against
+// #Namespace, once per distinct entry text in the whole run. That is the
+// same check as unifying the whole file with #Cluster, whose namespaces are
+// a pattern ([string]: #Namespace) applied to each entry on its own, and
+// no schema rule reaches across entries (rules across fields and files are
+// Go, in rules.go, and run on every cluster). It pays off because CUE's
+// cost grows with the size of what is unified, and because fleets repeat
+// the same tenant namespaces on many clusters.
+//
+// The fast path only ever accepts: any problem at all (a parse error, a
+// schema error, a Go rule's error or warning, a layout it does not know)
+// sends the file down the full path (clusterFile), which reports every
+// problem at its exact position. So a valid file is proven valid by the
+// same CUE definitions and the same Go rules, and an invalid one gets the
+// same messages it always did.
+
+// worker is one validating goroutine's CUE state. A cue.Context is not safe
+// for concurrent use, and one context for the whole mesh keeps every
+// value alive, so each worker has its own and renews it now and then.
+type worker struct {
+	info     *meshInfo
+	memo     *entryMemo
+	sch      *schema
+	defaults cue.Value // the mesh file's defaults, built in sch.ctx
+	uses     int
+}
+
+// renewAfter bounds how many cluster heads one context evaluates before it
+// is replaced: interned labels and evaluation caches live as long as it.
+const renewAfter = 64
+
+func (w *worker) schema() (*schema, bool) {
+	if w.sch == nil || w.uses >= renewAfter {
+		sch, err := newSchema(cuecontext.New())
+		if err != nil {
+			return nil, false
+		}
+		w.sch, w.uses, w.defaults = sch, 0, cue.Value{}
+		if w.info.file != nil && w.info.file.AST != nil {
+			w.defaults = sch.ctx.BuildFile(w.info.file.AST).LookupPath(cue.ParsePath("defaults"))
+		}
+	}
+	w.uses++
+	return w.sch, true
+}
+
+// entryMemo remembers what validating a namespace entry's text gave, for
+// the whole run. The text determines the result: the entry's name and
+// decoded value with the schema's defaults, or that it is not valid.
+type entryMemo struct {
+	mu sync.Mutex
+	m  map[string]*entryVerdict
+}
+
+type entryVerdict struct {
+	name string
+	doc  namespaceDoc // shared by every cluster with this text: read only
+	ok   bool
+}
+
+func newEntryMemo() *entryMemo { return &entryMemo{m: map[string]*entryVerdict{}} }
+
+func (m *entryMemo) get(sch *schema, path string, text []byte) *entryVerdict {
+	m.mu.Lock()
+	v, ok := m.m[string(text)]
+	m.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = checkEntry(sch, path, text)
+	m.mu.Lock()
+	m.m[string(text)] = v
+	m.mu.Unlock()
+	return v
+}
+
+// checkEntry parses one namespace entry on its own and unifies its value
+// with #Namespace.
+func checkEntry(sch *schema, path string, text []byte) *entryVerdict {
+	bad := &entryVerdict{}
+	f, diags := load.Parse(path, text)
+	if f == nil || len(diags) > 0 {
+		return bad
+	}
+	raw := sch.ctx.BuildFile(f.AST)
+	if raw.Err() != nil {
+		return bad
+	}
+	it, err := raw.Fields(cue.Optional(true), cue.Definitions(true), cue.Hidden(true))
+	if err != nil || !it.Next() {
+		return bad
+	}
+	sel, value := it.Selector(), it.Value()
+	if it.Next() || sel.LabelType() != cue.StringLabel || sel.IsConstraint() {
+		return bad
+	}
+	u := sch.namespace.Unify(value)
+	if u.Err() != nil || u.Validate(cue.Concrete(true)) != nil {
+		return bad
+	}
+	v := &entryVerdict{name: sel.Unquoted(), ok: true}
+	if decode(u, &v.doc) != nil {
+		return bad
+	}
+	return v
+}
+
+// fastCluster validates a cluster file on the fast path. ok is false when
+// the file must take the full path instead; the result is then unset.
+func fastCluster(w *worker, f *load.File) (c *mesh.Cluster, ok bool) {
+	if ext := filepath.Ext(f.Path); ext != ".yaml" && ext != ".yml" || w.info.file == nil {
+		return nil, false
+	}
+	head, entries, ok := load.SplitNamespaces(f.Data)
+	if !ok || len(entries) > load.MaxEntries {
+		return nil, false
+	}
+	hf, diags := load.Parse(f.Path, head)
+	if hf == nil || len(diags) > 0 {
+		return nil, false
+	}
+	sch, ok := w.schema()
+	if !ok {
+		return nil, false
+	}
+	raw := sch.ctx.BuildFile(hf.AST)
+	if raw.Err() != nil || kindOf(raw) != cue.StructKind || raw.LookupPath(cue.ParsePath("namespaces")).Exists() {
+		return nil, false
+	}
+	if w.defaults.Exists() && kindOf(w.defaults) == cue.StructKind {
+		patch := sch.ctx.CompileString("{}")
+		withDefaults(raw, w.defaults, sch.defaults, nil, &patch)
+		raw = raw.Unify(patch)
+	}
+	u := sch.cluster.Unify(raw)
+	if u.Err() != nil || u.Validate(cue.Concrete(true)) != nil {
+		return nil, false
+	}
+	var doc clusterDoc
+	if decode(u, &doc) != nil {
+		return nil, false
+	}
+	doc.Namespaces = make(map[string]namespaceDoc, len(entries))
+	for _, e := range entries {
+		v := w.memo.get(sch, f.Path, e.Text)
+		if !v.ok {
+			return nil, false
+		}
+		if _, dup := doc.Namespaces[v.name]; dup {
+			return nil, false
+		}
+		doc.Namespaces[v.name] = v.doc
+	}
+	// Positions are needed only for diagnostics; any diagnostic at all
+	// sends the file down the full path, which has them.
+	r := &rules{info: w.info, file: f.Path, stem: f.Stem, name: allowed(sch.name)}
+	c = r.cluster(&doc)
+	if len(r.diags) > 0 {
+		return nil, false
+	}
+	return c, true
+}
