@@ -56,6 +56,9 @@ func Base(m *mesh.Mesh) Files {
 	return files
 }
 
+// ResourcesFile holds a part's own objects (not patches of a base).
+const ResourcesFile = "resources.yaml"
+
 // Cluster returns one cluster's overlay, GitOps entry point and IstioOperator files.
 func Cluster(c *compile.Cluster) (Files, error) {
 	files := Files{}
@@ -85,8 +88,9 @@ func Cluster(c *compile.Cluster) (Files, error) {
 }
 
 // part writes one part of an overlay: the base components it builds on,
-// patches with the cluster's own values, and the cluster's own objects,
-// grouped one file per namespace so a reviewer sees a tenant in one place.
+// patches with the cluster's own values, and the cluster's own objects in
+// ResourcesFile, grouped by namespace so a reviewer sees a tenant in one
+// place.
 func part(files Files, dir string, objects []*compile.Object) error {
 	var components []string
 	seenComponent := map[string]bool{}
@@ -114,11 +118,23 @@ func part(files Files, dir string, objects []*compile.Object) error {
 		patches = append(patches, f)
 	}
 	var resources []string
-	for f, docs := range grouped {
-		files[path.Join(dir, f)] = Encode(docs...)
-		resources = append(resources, f)
+	if len(grouped) > 0 {
+		// One file for the part's own objects, a namespace's objects
+		// together: thousands of clusters with dozens of tenants each
+		// would otherwise mean tens of thousands of files to write,
+		// check and stat on every build.
+		groups := make([]string, 0, len(grouped))
+		for g := range grouped {
+			groups = append(groups, g)
+		}
+		sort.Strings(groups)
+		var docs []compile.Doc
+		for _, g := range groups {
+			docs = append(docs, grouped[g]...)
+		}
+		files[path.Join(dir, ResourcesFile)] = Encode(docs...)
+		resources = []string{ResourcesFile}
 	}
-	sort.Strings(resources)
 	k := compile.Doc{"apiVersion": kustomizeAPI, "kind": "Kustomization"}
 	if len(components) > 0 {
 		k["components"] = strList(components)
