@@ -3,9 +3,29 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/golemtrust/meshc/internal/cli"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// MESHC_CPUPROFILE=file writes a CPU profile of the run, for
+	// `go tool pprof` (see BENCHMARKS.md).
+	if p := os.Getenv("MESHC_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "meshc: MESHC_CPUPROFILE: %v\n", err)
+			os.Exit(cli.ExitUsage)
+		}
+		code := cli.Main(os.Args[1:], os.Stdout, os.Stderr)
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

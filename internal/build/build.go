@@ -5,6 +5,7 @@ package build
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
 	"github.com/golemtrust/meshc/internal/cache"
@@ -89,15 +90,41 @@ type Output struct {
 	// is written.
 	Reused int
 	Cache  *cache.Cache
+
+	// clusterFiles lists each compiled cluster's overlay files.
+	clusterFiles map[string][]string
+	// unstated names the clusters in Cache whose file states are still to
+	// be taken from disk, and roots maps cache tree names to folders.
+	unstated []string
+	roots    map[string]string
 }
 
 // SaveCache records what the next run may reuse; call it after the output
-// is written.
+// is written, so the recorded file states are those of the written files.
 func (o *Output) SaveCache(dir string) error {
 	if o.Cache == nil {
 		return nil
 	}
+	for _, name := range o.unstated {
+		e := o.Cache.Clusters[name]
+		for key, st := range e.Files {
+			tree, rel, _ := strings.Cut(key, "/")
+			now, ok := cache.Stat(filepath.Join(o.roots[tree], filepath.FromSlash(rel)), st.Sum)
+			if !ok {
+				delete(o.Cache.Clusters, name) // not there as written: do not trust it next time
+				break
+			}
+			e.Files[key] = now
+		}
+	}
+	o.unstated = nil
 	return o.Cache.Save(dir)
+}
+
+// Counts returns how many overlay and golden files the output holds,
+// reused ones included.
+func (o *Output) Counts() (overlays, golden int) {
+	return len(o.Overlays.Files) + len(o.Overlays.Kept), len(o.Golden.Files) + len(o.Golden.Kept)
 }
 
 // Trees returns the trees, for emit.
@@ -131,12 +158,14 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		results[i] = compileCluster(m, todo[i])
 	})
 	golden := map[string][]byte{}
+	clusterFiles := map[string][]string{}
 	for i, r := range results {
 		if r.err != nil {
 			return nil, r.err // the first failing cluster in mesh order: stable
 		}
 		for p, d := range r.files {
 			overlays[p] = d
+			clusterFiles[todo[i].Name] = append(clusterFiles[todo[i].Name], p)
 		}
 		golden[todo[i].Name+".yaml"] = r.golden
 	}
@@ -150,6 +179,8 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 	o := &Output{
 		Overlays: &emit.Tree{Dir: opts.OutDir, Files: overlays},
 		Golden:   &emit.Tree{Dir: opts.GoldenDir, Files: golden},
+
+		clusterFiles: clusterFiles,
 	}
 	if !all {
 		o.Overlays.Owns = func(rel string) bool { return selected[clusterOfOverlay(rel)] }

@@ -22,7 +22,8 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	old := cache.Load(opts.OutDir)
 	roots := map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir}
 	keys := map[string]string{}
-	hits := map[string]map[string][]byte{}
+	hits := map[string]map[string]cache.FileState{}
+	cacheChanged := false // whether the next cache differs from the old one
 	// A cluster whose inputs and recorded outputs are unchanged is not
 	// even parsed.
 	in, diags := load.DirParsing(opts.ClustersDir, func(path, stem string, meshData, data []byte) bool {
@@ -31,9 +32,10 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		if !ok || e.Key != keys[stem] {
 			return load.Lazy(path, stem, meshData, data)
 		}
-		files, ok := e.Verify(roots)
+		files, changed, ok := e.Verify(roots)
 		if ok {
 			hits[stem] = files
+			cacheChanged = cacheChanged || changed
 		}
 		return ok || load.Lazy(path, stem, meshData, data)
 	})
@@ -94,44 +96,56 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		return nil, diags, err
 	}
 	selected := func(name string) bool { return out.Overlays.Owns == nil || out.Overlays.Owns(name+"/") }
+	// A reused cluster's files are on disk as they should be: emit keeps
+	// them without reading or rewriting them.
+	out.Overlays.Kept, out.Golden.Kept = map[string]bool{}, map[string]bool{}
 	for name, files := range hits {
 		if !selected(name) {
 			continue
 		}
-		for key, data := range files {
+		for key := range files {
 			tree, rel, _ := strings.Cut(key, "/")
 			if tree == treeOverlays {
-				out.Overlays.Files[rel] = data
+				out.Overlays.Kept[rel] = true
 			} else {
-				out.Golden.Files[rel] = data
+				out.Golden.Kept[rel] = true
 			}
 		}
 		out.Reused++
 	}
 
-	// What the next run may reuse: clusters reused now keep their entry;
-	// clusters compiled now get one, unless the run had diagnostics (a
-	// reused cluster must print its warnings again, so it is not cached).
+	// What the next run may reuse: clusters reused now keep their entry
+	// (with refreshed file states); clusters compiled now get one, unless
+	// the run had diagnostics (a reused cluster must print its warnings
+	// again, so it is not cached). Compiled clusters' file states are
+	// taken once the files are written (SaveCache).
 	next := &cache.Cache{Clusters: map[string]cache.Entry{}}
-	for name := range hits {
-		next.Clusters[name] = old.Clusters[name]
+	for name, files := range hits {
+		e := old.Clusters[name]
+		e.Files = files
+		next.Clusters[name] = e
 	}
+	var fresh2 []string
 	if len(diags) == 0 {
 		for _, c := range m.Clusters {
 			if !selected(c.Name) {
 				continue
 			}
-			e := cache.Entry{Key: keys[c.Name], Network: c.Network, MultiNetwork: m.MultiNetwork(), Files: map[string]string{}}
-			for rel, data := range out.Overlays.Files {
-				if clusterOfOverlay(rel) == c.Name {
-					e.Files[treeOverlays+"/"+rel] = cache.Sum(data)
-				}
+			e := cache.Entry{Key: keys[c.Name], Network: c.Network, MultiNetwork: m.MultiNetwork(), Files: map[string]cache.FileState{}}
+			for _, rel := range out.clusterFiles[c.Name] {
+				e.Files[treeOverlays+"/"+rel] = cache.FileState{Sum: cache.SumOf(out.Overlays.Files[rel])}
 			}
-			e.Files[treeGolden+"/"+c.Name+".yaml"] = cache.Sum(out.Golden.Files[c.Name+".yaml"])
+			e.Files[treeGolden+"/"+c.Name+".yaml"] = cache.FileState{Sum: cache.SumOf(out.Golden.Files[c.Name+".yaml"])}
 			next.Clusters[c.Name] = e
+			fresh2 = append(fresh2, c.Name)
 		}
 	}
+	if !cacheChanged && len(fresh2) == 0 && len(next.Clusters) == len(old.Clusters) {
+		next = nil // nothing to record: the cache stays as it is
+	}
 	out.Cache = next
+	out.unstated = fresh2
+	out.roots = roots
 	return out, diags, nil
 }
 

@@ -3,20 +3,31 @@
 // cluster whose inputs and outputs are exactly as a previous build left
 // them. It never trusts output it cannot verify: an entry is used only when
 // the meshc binary, the mesh file and the cluster file hash as recorded AND
-// every recorded output file on disk still hashes as recorded, so a
+// every recorded output file is still the file meshc wrote, so a
 // hand-edited overlay is still caught.
+//
+// Output files are verified the way git verifies its work tree: by the
+// file's status (size, modification and change times, inode), which any
+// write changes, and by content whenever the status cannot prove it. The
+// change time (ctime) cannot be set by a user program, so an edit always
+// moves it, except within the file system's timestamp granularity of the
+// moment meshc looked at the file; such "racy" entries are verified by
+// hashing their bytes, as git does with racily clean index entries.
 package cache
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"debug/elf"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/golemtrust/meshc/internal/emit"
 )
@@ -24,44 +35,69 @@ import (
 // FileName is the cache file, kept in the overlays folder (git-ignored).
 const FileName = ".meshc-cache"
 
+// version changes whenever the cache's layout or meaning does: an older or
+// newer cache is then simply not used.
+const version = 2
+
+// Sum is the sha256 of a file's bytes.
+type Sum [sha256.Size]byte
+
+// SumOf hashes one output file.
+func SumOf(data []byte) Sum { return sha256.Sum256(data) }
+
+// FileState is what a build knew of one output file.
+type FileState struct {
+	Sum Sum
+	// The file's status when meshc last saw it, and when that was (Seen,
+	// Unix nanoseconds, taken before the stat).
+	Size         int64
+	Mtime, Ctime int64
+	Ino, Dev     uint64
+	Seen         int64
+}
+
 // Entry is what one cluster's last build recorded.
 type Entry struct {
 	// Key hashes the meshc binary, the mesh file and the cluster file.
-	Key string `json:"key"`
+	Key string
 	// Network and MultiNetwork are inputs of other clusters' output: a
 	// cluster gets an east-west gateway when the mesh spans networks.
-	Network      string `json:"network"`
-	MultiNetwork bool   `json:"multiNetwork"`
-	// Files maps "<tree>/<path>" (tree: overlays or golden) to the sha256
-	// of the file's bytes.
-	Files map[string]string `json:"files"`
+	Network      string
+	MultiNetwork bool
+	// Files maps "<tree>/<path>" (tree: overlays or golden) to the file's
+	// state.
+	Files map[string]FileState
 }
 
 // Cache is every cluster's entry.
 type Cache struct {
-	Clusters map[string]Entry `json:"clusters"`
+	Version  int
+	Clusters map[string]Entry
 }
 
-// Load reads the cache in dir; a missing or unreadable cache is empty.
+// Load reads the cache in dir; a missing, unreadable or foreign cache is
+// empty.
 func Load(dir string) *Cache {
-	c := &Cache{Clusters: map[string]Entry{}}
+	empty := &Cache{Version: version, Clusters: map[string]Entry{}}
 	data, err := os.ReadFile(filepath.Join(dir, FileName))
 	if err != nil {
-		return c
+		return empty
 	}
-	if json.Unmarshal(data, c) != nil || c.Clusters == nil {
-		return &Cache{Clusters: map[string]Entry{}}
+	c := &Cache{}
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(c) != nil || c.Version != version || c.Clusters == nil {
+		return empty
 	}
 	return c
 }
 
 // Save writes the cache atomically into dir.
 func (c *Cache) Save(dir string) error {
-	data, err := json.Marshal(c)
-	if err != nil {
+	c.Version = version
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
 		return err
 	}
-	return emit.WriteFile(dir, FileName, data)
+	return emit.WriteFile(dir, FileName, buf.Bytes())
 }
 
 // Key hashes a cluster's inputs together with the running binary.
@@ -79,54 +115,159 @@ func Key(meshFile, clusterFile []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Sum hashes one output file.
-func Sum(data []byte) string {
-	s := sha256.Sum256(data)
-	return hex.EncodeToString(s[:])
+var toolIDOnce = sync.OnceValue(func() string {
+	// A different meshc may compile differently, so its entries never
+	// match. The Go toolchain stamps every binary with a build ID derived
+	// from its inputs, near the start of the file; reading it costs
+	// microseconds where hashing the whole 80 MB binary costs a noticeable
+	// part of an incremental build. Without one, the binary's bytes.
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown" // never matches a recorded key from a known binary
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	if id, ok := elfBuildID(f); ok {
+		return "go-build-id:" + id
+	}
+	head := make([]byte, 64<<10)
+	n, _ := f.ReadAt(head, 0)
+	if id, ok := goBuildID(head[:n]); ok {
+		return "go-build-id:" + id
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "unknown"
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// elfBuildID reads the Go build ID note of an ELF binary (Linux), which
+// debug/elf finds from the headers without reading the rest.
+func elfBuildID(r io.ReaderAt) (string, bool) {
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return "", false
+	}
+	sec := ef.Section(".note.go.buildid")
+	if sec == nil {
+		return "", false
+	}
+	note, err := sec.Data()
+	// namesz, descsz, type (4 bytes each), "Go\x00\x00", then the ID.
+	if err != nil || len(note) < 16 || string(note[12:16]) != "Go\x00\x00" {
+		return "", false
+	}
+	descsz := int(ef.ByteOrder.Uint32(note[4:8]))
+	if len(note) < 16+descsz || descsz == 0 {
+		return "", false
+	}
+	return string(note[16 : 16+descsz]), true
 }
 
-var toolIDOnce = sync.OnceValue(func() string {
-	// The binary's own bytes: a different meshc may compile differently,
-	// so its entries never match. Go builds are reproducible, so the
-	// same sources give the same ID.
-	exe, err := os.Executable()
-	if err == nil {
-		if f, err := os.Open(exe); err == nil {
-			defer f.Close()
-			h := sha256.New()
-			if _, err := io.Copy(h, f); err == nil {
-				return hex.EncodeToString(h.Sum(nil))
-			}
-		}
+// goBuildID finds the Go build ID the linker writes into a binary's first
+// page (cmd/internal/buildid: `\xff Go build ID: "..."\n \xff`).
+func goBuildID(head []byte) (string, bool) {
+	const prefix, suffix = "\xff Go build ID: \"", "\"\n \xff"
+	i := bytes.Index(head, []byte(prefix))
+	if i < 0 {
+		return "", false
 	}
-	return "unknown" // never matches a recorded key from a known binary
-})
+	rest := head[i+len(prefix):]
+	j := bytes.Index(rest, []byte(suffix))
+	if j <= 0 {
+		return "", false
+	}
+	return string(rest[:j]), true
+}
 
 func toolID() string { return toolIDOnce() }
 
-// Verify reads every file an entry recorded, under roots ("overlays" and
-// "golden" mapped to their folders), and returns their bytes by recorded
-// name when all of them hash as recorded; ok is false otherwise.
-func (e Entry) Verify(roots map[string]string) (files map[string][]byte, ok bool) {
-	files = make(map[string][]byte, len(e.Files))
-	for name, sum := range e.Files {
+// Stat records the state of a file meshc has just written or verified,
+// whose bytes hash to sum. ok is false when the file is not a regular file
+// any more.
+func Stat(full string, sum Sum) (FileState, bool) {
+	seen := time.Now().UnixNano()
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.Mode().IsRegular() {
+		return FileState{}, false
+	}
+	st := stateOf(fi)
+	st.Sum, st.Seen = sum, seen
+	return st, true
+}
+
+func stateOf(fi fs.FileInfo) FileState {
+	st := FileState{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.Ctime = time.Unix(sys.Ctim.Sec, sys.Ctim.Nsec).UnixNano()
+		st.Ino, st.Dev = sys.Ino, uint64(sys.Dev)
+	}
+	return st
+}
+
+// racy reports whether a recorded state cannot prove the file unchanged:
+// an edit within the file system's timestamp granularity of the moment it
+// was recorded could leave size and times as they were. File systems with
+// whole-second timestamps get a wider margin.
+func (s FileState) racy() bool {
+	margin := int64(100 * time.Millisecond)
+	if s.Ctime%int64(time.Second) == 0 || s.Ctime == 0 {
+		margin = int64(2 * time.Second)
+	}
+	return s.Ctime+margin > s.Seen
+}
+
+// Verify checks every file an entry recorded, under roots ("overlays" and
+// "golden" mapped to their folders). It returns the files' states as they
+// are now when every one of them is the file meshc wrote, and whether any
+// state differs from the recorded one (a file with the same bytes whose
+// status moved, as after a copy or touch); ok is false otherwise. A racy
+// entry whose status did not move keeps its record, so a run that changes
+// nothing leaves the cache as it was.
+func (e Entry) Verify(roots map[string]string) (now map[string]FileState, changed, ok bool) {
+	now = make(map[string]FileState, len(e.Files))
+	for name, rec := range e.Files {
 		tree, rel, found := cut(name)
 		root, known := roots[tree]
 		if !found || !known {
-			return nil, false
+			return nil, false, false
 		}
 		full := filepath.Join(root, filepath.FromSlash(rel))
+		seen := time.Now().UnixNano()
 		fi, err := os.Lstat(full)
 		if err != nil || !fi.Mode().IsRegular() {
-			return nil, false
+			return nil, false, false
 		}
+		st := stateOf(fi)
+		if st.Size != rec.Size {
+			return nil, false, false
+		}
+		same := st.Mtime == rec.Mtime && st.Ctime == rec.Ctime && st.Ino == rec.Ino && st.Dev == rec.Dev
+		if same && !rec.racy() {
+			now[name] = rec
+			continue
+		}
+		// The status cannot prove it: compare the bytes.
 		data, err := os.ReadFile(full)
-		if errors.Is(err, fs.ErrNotExist) || err != nil || Sum(data) != sum {
-			return nil, false
+		if err != nil || SumOf(data) != rec.Sum {
+			return nil, false, false
 		}
-		files[name] = data
+		if same {
+			now[name] = rec
+			continue
+		}
+		st.Sum, st.Seen = rec.Sum, seen
+		now[name] = st
+		changed = true
 	}
-	return files, true
+	return now, changed, true
 }
 
 func cut(name string) (tree, rel string, ok bool) {

@@ -147,7 +147,8 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if o.Reused > 0 {
 			reused = fmt.Sprintf(" (%d unchanged clusters reused)", o.Reused)
 		}
-		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files%s\n", out.out, out.golden, len(o.Overlays.Files), len(o.Golden.Files), reused)
+		nOverlays, nGolden := o.Counts()
+		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files%s\n", out.out, out.golden, nOverlays, nGolden, reused)
 		return ExitOK
 	}
 }

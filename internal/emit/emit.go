@@ -22,11 +22,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -47,9 +49,19 @@ const tmpPrefix = ".meshc-tmp-"
 // temporary files.
 const reservedPrefix = ".meshc"
 
+// WritingName is the marker a run keeps in an output folder while it
+// writes there; a run stopped half-way leaves it, and the next one then
+// looks for the temporary files it may have left.
+const WritingName = ".meshc-writing"
+
 // Tree is one output folder and what meshc wants in it.
 type Tree struct {
 	Dir string
+	// Kept lists files the caller has verified are on disk exactly as they
+	// should be (the build cache does, by file status or hash): emit
+	// neither reads nor rewrites them, and they stay in the index. A path
+	// is in Files or in Kept, never both.
+	Kept map[string]bool
 	// Files maps slash-separated paths relative to Dir to contents.
 	Files map[string][]byte
 	// Owns reports whether a path is within this run's scope: with
@@ -71,6 +83,9 @@ type Change struct {
 type treePlan struct {
 	tree    *Tree
 	changes []Change // sorted by path
+	// interrupted reports that a previous run was stopped while writing
+	// (its marker is there).
+	interrupted bool
 	// oldIndex is the index on disk; index is the one to write when done.
 	oldIndex, index []string
 }
@@ -92,15 +107,27 @@ func plan(t *Tree) (*treePlan, error) {
 	for _, f := range old {
 		owned[f] = true
 	}
-	paths := make([]string, 0, len(t.Files))
+	paths := make([]string, 0, len(t.Files)+len(t.Kept))
 	for f := range t.Files {
 		if err := safePath(f); err != nil {
 			return nil, err
 		}
 		paths = append(paths, f)
 	}
+	for f := range t.Kept {
+		if err := safePath(f); err != nil {
+			return nil, err
+		}
+		if _, both := t.Files[f]; both {
+			return nil, fmt.Errorf("meshc bug: %s is both kept and written", f)
+		}
+		paths = append(paths, f)
+	}
 	slices.Sort(paths)
 	for _, f := range paths {
+		if t.Kept[f] {
+			continue
+		}
 		full := filepath.Join(t.Dir, filepath.FromSlash(f))
 		if err := noSymlinks(t.Dir, f); err != nil {
 			problems = append(problems, err.Error())
@@ -131,7 +158,7 @@ func plan(t *Tree) (*treePlan, error) {
 	// stale: a cluster was removed, or an object moved. Out of scope, they
 	// are another cluster's and stay, listed, as they are.
 	for _, f := range old {
-		if _, planned := t.Files[f]; planned {
+		if _, planned := t.Files[f]; planned || t.Kept[f] {
 			continue
 		}
 		if !t.owns(f) {
@@ -149,6 +176,17 @@ func plan(t *Tree) (*treePlan, error) {
 	}
 	// Temporary files of a killed run: one may exist beside any file meshc
 	// wrote or was about to write, and beside the index.
+	// Temporary files are left behind only by a run that was stopped
+	// while writing, and such a run leaves its marker: without one there is
+	// nothing to look for (looking costs a stat per file).
+	if _, err := os.Lstat(filepath.Join(t.Dir, WritingName)); err != nil {
+		slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
+		p.index = append(p.index, paths...)
+		slices.Sort(p.index)
+		p.index = slices.Compact(p.index)
+		return p, nil
+	}
+	p.interrupted = true
 	leftovers := append(append([]string{IndexName}, old...), paths...)
 	slices.Sort(leftovers)
 	for _, f := range slices.Compact(leftovers) {
@@ -265,6 +303,9 @@ func Write(trees ...*Tree) error {
 func (p *treePlan) write() error {
 	dir := p.tree.Dir
 	if len(p.changes) == 0 && slices.Equal(p.index, p.oldIndex) {
+		if p.interrupted {
+			return os.Remove(filepath.Join(dir, WritingName)) // it left nothing behind
+		}
 		return nil // up to date: not even the index is rewritten
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -273,6 +314,11 @@ func (p *treePlan) write() error {
 	// The index is written first with the union of the old and new files,
 	// so a run killed part-way still lists every file it may have written
 	// and the next run can finish the job; the final index comes last.
+	// The marker first: from here until it is removed, a stopped run
+	// may leave temporary files behind.
+	if err := os.WriteFile(filepath.Join(dir, WritingName), nil, 0o644); err != nil {
+		return err
+	}
 	both := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(p.oldIndex), p.index...))))
 	if !slices.Equal(both, p.oldIndex) {
 		if err := writeIndex(dir, both); err != nil {
@@ -290,19 +336,56 @@ func (p *treePlan) write() error {
 		}
 		removeEmptyDirs(dir, path.Dir(c.Path))
 	}
-	for _, c := range p.changes {
-		if c.Kind == "delete" {
-			continue
-		}
-		if err := atomicWrite(dir, c.Path, c.New); err != nil {
+	if err := writeAll(dir, p.changes); err != nil {
+		return err
+	}
+	if !slices.Equal(p.index, both) {
+		if err := writeIndex(dir, p.index); err != nil {
 			return err
 		}
 	}
-	if !slices.Equal(p.index, both) {
-		return writeIndex(dir, p.index)
-	}
-	return nil
+	return os.Remove(filepath.Join(dir, WritingName))
 }
+
+// writeAll writes every created or updated file, a few at a time: the cost
+// is the file system's, per file, and it overlaps. Folders are made once
+// each, before any file. The first error in path order is returned.
+func writeAll(dir string, changes []Change) error {
+	var writes []Change
+	dirs := map[string]bool{}
+	for _, c := range changes {
+		if c.Kind != "delete" {
+			writes = append(writes, c)
+			dirs[path.Dir(c.Path)] = true
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
+			return err
+		}
+	}
+	errs := make([]error, len(writes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(writers, len(writes)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = atomicWrite(dir, writes[i].Path, writes[i].New)
+			}
+		}()
+	}
+	for i := range writes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(slices.DeleteFunc(errs, func(e error) bool { return e == nil })...)
+}
+
+// writers bounds concurrent file writes.
+const writers = 4
 
 // distinct refuses two trees in one folder: each keeps its own index
 // there, and each would delete the other's files as stale.
@@ -337,7 +420,7 @@ func tmpPath(rel string) string {
 func atomicWrite(dir, rel string, data []byte) error {
 	full := filepath.Join(dir, filepath.FromSlash(rel))
 	tmp := filepath.Join(dir, filepath.FromSlash(tmpPath(rel)))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil { // made already by writeAll: one stat
 		return err
 	}
 	// O_EXCL: never write through whatever already has the name (a

@@ -240,6 +240,8 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 		write(t, filepath.Join(dir, f), "half a fi")
 	}
 	write(t, filepath.Join(dir, "a/"+tmpPrefix+"users.yaml"), "not meshc's")
+	// Such a run also leaves its marker: without one, nobody looks.
+	write(t, filepath.Join(dir, WritingName), "")
 	next := tree(dir, "a/kept.yaml", "b/new.yaml")
 
 	d, err := Check(next)
@@ -254,6 +256,27 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, d)
 	assert.Equal(t, []string{"a/.meshc-tmp-users.yaml", "a/kept.yaml", "b/new.yaml"}, files(t, dir))
+	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+}
+
+// TestMarkerOnlyWhileWriting: the marker exists while files are written
+// and is gone after; a tree with no marker is not searched for temporary
+// files (they can only come from a stopped run, which leaves the marker).
+func TestMarkerOnlyWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, Write(tree(dir, "a/x.yaml")))
+	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+	write(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"), "half")
+	d, err := Check(tree(dir, "a/x.yaml"))
+	require.NoError(t, err)
+	assert.Empty(t, d, "without a marker, a stray temporary file is not meshc's business")
+	write(t, filepath.Join(dir, WritingName), "")
+	d, err = Check(tree(dir, "a/x.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, d, tmpPrefix+"x.yaml")
+	require.NoError(t, Write(tree(dir, "a/x.yaml")))
+	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+	assert.NoFileExists(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"))
 }
 
 // files lists the files under dir other than the index.

@@ -1,0 +1,108 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// entryFor writes content under root/golden/c.yaml and records it as a build
+// would, pretending the record was taken well after the write (not racy).
+func entryFor(t *testing.T, root, content string) (Entry, map[string]string) {
+	t.Helper()
+	roots := map[string]string{"golden": filepath.Join(root, "golden")}
+	full := filepath.Join(root, "golden", "c.yaml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+	require.NoError(t, os.WriteFile(full, []byte(content), 0o644))
+	st, ok := Stat(full, SumOf([]byte(content)))
+	require.True(t, ok)
+	st.Seen = st.Ctime + int64(5*time.Second)
+	return Entry{Files: map[string]FileState{"golden/c.yaml": st}}, roots
+}
+
+func TestVerify(t *testing.T) {
+	t.Run("unchanged", func(t *testing.T) {
+		root := t.TempDir()
+		e, roots := entryFor(t, root, "kind: A\n")
+		now, changed, ok := e.Verify(roots)
+		assert.True(t, ok)
+		assert.False(t, changed)
+		assert.Equal(t, e.Files, now)
+	})
+	t.Run("same size edit with the old mtime put back", func(t *testing.T) {
+		// The change time cannot be set back: the edit is caught by status.
+		root := t.TempDir()
+		e, roots := entryFor(t, root, "kind: A\n")
+		full := filepath.Join(root, "golden", "c.yaml")
+		fi, err := os.Stat(full)
+		require.NoError(t, err)
+		time.Sleep(20 * time.Millisecond)
+		require.NoError(t, os.WriteFile(full, []byte("kind: B\n"), 0o644))
+		require.NoError(t, os.Chtimes(full, fi.ModTime(), fi.ModTime()))
+		_, _, ok := e.Verify(roots)
+		assert.False(t, ok)
+	})
+	t.Run("touched but the same bytes", func(t *testing.T) {
+		root := t.TempDir()
+		e, roots := entryFor(t, root, "kind: A\n")
+		full := filepath.Join(root, "golden", "c.yaml")
+		later := time.Now().Add(time.Hour)
+		require.NoError(t, os.Chtimes(full, later, later))
+		now, changed, ok := e.Verify(roots)
+		assert.True(t, ok, "the bytes are meshc's")
+		assert.True(t, changed, "the new status is recorded")
+		assert.Equal(t, later.UnixNano(), now["golden/c.yaml"].Mtime)
+	})
+	t.Run("racy record is checked by content", func(t *testing.T) {
+		root := t.TempDir()
+		e, roots := entryFor(t, root, "kind: A\n")
+		st := e.Files["golden/c.yaml"]
+		st.Seen = st.Ctime // recorded within the timestamp granularity
+		st.Sum = SumOf([]byte("kind: Z\n"))
+		e.Files["golden/c.yaml"] = st
+		_, _, ok := e.Verify(roots)
+		assert.False(t, ok, "a racy record must not be trusted on status alone")
+	})
+	t.Run("missing, replaced by a symlink, resized", func(t *testing.T) {
+		root := t.TempDir()
+		e, roots := entryFor(t, root, "kind: A\n")
+		full := filepath.Join(root, "golden", "c.yaml")
+		require.NoError(t, os.WriteFile(full, []byte("kind: AA\n"), 0o644))
+		_, _, ok := e.Verify(roots)
+		assert.False(t, ok)
+		require.NoError(t, os.Remove(full))
+		_, _, ok = e.Verify(roots)
+		assert.False(t, ok)
+		other := filepath.Join(root, "other.yaml")
+		require.NoError(t, os.WriteFile(other, []byte("kind: A\n"), 0o644))
+		require.NoError(t, os.Symlink(other, full))
+		_, _, ok = e.Verify(roots)
+		assert.False(t, ok)
+	})
+}
+
+func TestSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	e, _ := entryFor(t, dir, "x\n")
+	e.Key, e.Network, e.MultiNetwork = "k", "net-a", true
+	c := &Cache{Clusters: map[string]Entry{"c": e}}
+	require.NoError(t, c.Save(dir))
+	got := Load(dir)
+	assert.Equal(t, c.Clusters, got.Clusters)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte("{not gob"), 0o644))
+	assert.Empty(t, Load(dir).Clusters, "a broken cache is an empty one")
+}
+
+func TestBuildID(t *testing.T) {
+	id, ok := goBuildID([]byte("junk\xff Go build ID: \"abc/def\"\n \xffmore"))
+	assert.True(t, ok)
+	assert.Equal(t, "abc/def", id)
+	_, ok = goBuildID([]byte("no id here"))
+	assert.False(t, ok)
+	// The test binary itself carries one.
+	assert.Contains(t, toolID(), "go-build-id:")
+}
