@@ -160,6 +160,40 @@ func (c *Checker) Stream(name string, data []byte) []error {
 	return errs
 }
 
+// Object validates one object meshc built, as the map it rendered to
+// YAML, without parsing that YAML again. key identifies the object's
+// content (the hash of its rendered bytes): an object with the same key was
+// found valid once and is not checked again. source names where the object
+// is written, for messages.
+func Object(source string, key [32]byte, doc map[string]any) []error {
+	c, err := Default()
+	if err != nil {
+		return []error{fmt.Errorf("%s: apicheck: loading the embedded API definitions: %w", source, err)}
+	}
+	return c.Object(source, key, doc)
+}
+
+// Object validates one object; see the package-level Object.
+func (c *Checker) Object(source string, key [32]byte, doc map[string]any) []error {
+	if _, ok := c.valid.Load(key); ok {
+		return nil
+	}
+	o, perr := objectOf(doc)
+	found := []*Error{perr}
+	if perr == nil {
+		found = c.object(o)
+	}
+	var errs []error
+	for _, e := range found {
+		e.Source = source
+		errs = append(errs, e)
+	}
+	if len(found) == 0 {
+		c.valid.Store(key, struct{}{})
+	}
+	return errs
+}
+
 // problems collects the errors found in one object.
 type problems struct {
 	obj  *object

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // checker is shared by the tests, as meshc shares the package's.
@@ -748,4 +749,51 @@ func TestVersionsFile(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, len(listed), embedded, "files listed in schemas/VERSIONS")
+}
+
+// TestObjectAgreesWithStream: checking an object as meshc's map gives the
+// same verdict as checking the YAML it renders to, for every object of the
+// example mesh's golden files and for broken ones.
+func TestObjectAgreesWithStream(t *testing.T) {
+	var docs []string
+	for _, g := range []string{"ankh-morpork", "genua", "quirm"} {
+		data, err := os.ReadFile("../../golden/" + g + ".yaml")
+		require.NoError(t, err)
+		for _, d := range splitDocuments(data) {
+			docs = append(docs, string(d.data))
+		}
+	}
+	require.Greater(t, len(docs), 20)
+	broken := []string{
+		"apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: x}\nspec:\n  mtls: {mode: BOGUS}\n",
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\nspec: {finalizers: [kubernetes], colour: blue}\n",
+		"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: x}\nspec: {hard: {pods: lots}}\n",
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+	}
+	docs = append(docs, broken...)
+	c := checker(t)
+	for i, doc := range docs {
+		var m map[string]any
+		require.NoError(t, sigsyaml.Unmarshal([]byte(doc), &m))
+		// Distinct keys: neither call may answer from the other's cache.
+		fromStream := c.Stream("s.yaml", []byte(fmt.Sprintf("# %d\n%s", i, doc)))
+		fromObject := c.Object("s.yaml", sha256.Sum256([]byte(fmt.Sprintf("object %d", i))), m)
+		assert.Equal(t, reasons(fromStream), reasons(fromObject), "document %d:\n%s", i, doc)
+		if i >= len(docs)-len(broken) {
+			assert.NotEmpty(t, fromObject, "broken document %d passed:\n%s", i, doc)
+		}
+	}
+}
+
+func reasons(errs []error) []string {
+	var out []string
+	for _, err := range errs {
+		var e *Error
+		if errors.As(err, &e) {
+			out = append(out, e.Field+": "+e.Reason)
+		} else {
+			out = append(out, err.Error())
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package apicheck
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -112,6 +113,36 @@ func (c *Checker) document(d document) []*Error {
 	if o == nil {
 		return nil
 	}
+	return c.object(o)
+}
+
+// objectOf is decodeDocument for an object meshc holds as a map: the JSON
+// and the decoded map are what decoding its YAML would give (numbers as
+// int64 or float64, as k8s.io/apimachinery's JSON decoder makes them).
+func objectOf(doc map[string]any) (*object, *Error) {
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &Error{Reason: "cannot be represented as JSON: " + err.Error()}
+	}
+	var m map[string]any
+	if err := utiljson.Unmarshal(js, &m); err != nil {
+		return nil, &Error{Reason: "invalid document: " + err.Error()}
+	}
+	o := &object{json: js, m: m}
+	o.apiVersion, _ = m["apiVersion"].(string)
+	o.kind, _ = m["kind"].(string)
+	if md, ok := m["metadata"].(map[string]any); ok {
+		o.name, _ = md["name"].(string)
+		o.namespace, _ = md["namespace"].(string)
+	}
+	if gv, err := schema.ParseGroupVersion(o.apiVersion); err == nil {
+		o.gvk = gv.WithKind(o.kind)
+	}
+	return o, nil
+}
+
+// object checks one decoded object against its API definition.
+func (c *Checker) object(o *object) []*Error {
 	p := &problems{obj: o}
 	switch {
 	case o.apiVersion == "" || o.kind == "":

@@ -4,8 +4,14 @@
 package build
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"maps"
+	"path"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"unsafe"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
 	"github.com/golemtrust/meshc/internal/cache"
@@ -209,18 +215,27 @@ type clusterOutput struct {
 // shares nothing mutable with other clusters, so clusters run in parallel.
 func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
 	cc := compile.Compile(m, c)
-	files, err := overlay.Cluster(cc)
-	if err != nil {
-		return clusterOutput{err: err}
-	}
 	// The golden file is printed straight from meshc's own objects, byte
 	// for byte what a krusty build of the overlay prints (the render tests
 	// prove it), without paying for that build here.
-	out, err := render.Objects(cc.Objects())
+	out, objs, err := render.ObjectsEach(cc.Objects())
 	if err != nil {
 		return clusterOutput{err: fmt.Errorf("meshc bug: %w", err)}
 	}
-	if err := checkAPIs(c.Name, out, files); err != nil {
+	// The overlay's own objects are the same maps, printed the same way:
+	// reuse their bytes (looked up by map identity, valid while cc lives).
+	byMap := make(map[unsafe.Pointer][]byte, len(objs))
+	for _, o := range objs {
+		byMap[reflect.ValueOf(o.Doc).UnsafePointer()] = o.Bytes
+	}
+	files, err := overlay.Cluster(cc, func(d compile.Doc) ([]byte, bool) {
+		y, ok := byMap[reflect.ValueOf(d).UnsafePointer()]
+		return y, ok
+	})
+	if err != nil {
+		return clusterOutput{err: err}
+	}
+	if err := checkAPIs(c.Name, objs, cc); err != nil {
 		return clusterOutput{err: err}
 	}
 	return clusterOutput{files: files, golden: out}
@@ -254,19 +269,25 @@ func parallel(n, workers int, work func(i int)) {
 // checkAPIs validates every object meshc emits for a cluster against the
 // real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
 // values). A failure is a meshc bug: it must never reach a cluster.
-func checkAPIs(cluster string, golden []byte, files overlay.Files) error {
+func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster) error {
 	var errs []string
-	report := func(name string, data []byte) {
-		for _, e := range apicheck.Stream(name, data) {
+	check := func(source string, key [32]byte, doc compile.Doc) {
+		for _, e := range apicheck.Object(source, key, doc) {
 			errs = append(errs, e.Error())
 		}
 	}
-	report("golden/"+cluster+".yaml", golden)
-	for _, p := range sortedPaths(files) {
-		if strings.HasPrefix(p, overlay.FluxDir+"/") && strings.HasSuffix(p, "/sync.yaml") ||
-			strings.HasPrefix(p, overlay.IstioctlDir+"/") {
-			report("overlays/"+p, files[p])
-		}
+	// Objects are checked as the maps they were printed from, keyed by
+	// their printed bytes: no YAML is parsed again, and an object that
+	// many clusters share is checked once.
+	for _, o := range golden {
+		check("golden/"+cluster+".yaml", sha256.Sum256(o.Bytes), o.Doc)
+	}
+	for _, d := range cc.EntryPoint {
+		check(path.Join("overlays", overlay.FluxDir, cluster, "sync.yaml"), sha256.Sum256(overlay.Encode(d)), d)
+	}
+	for _, name := range slices.Sorted(maps.Keys(cc.IstioOperators)) {
+		d := cc.IstioOperators[name]
+		check(path.Join("overlays", overlay.IstioctlDir, cluster, name), sha256.Sum256(overlay.Encode(d)), d)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))

@@ -76,7 +76,7 @@ type obj = map[string]any
 // build renders a cluster's overlay with krusty and decodes the objects.
 func build(t *testing.T, m *mesh.Mesh, c *mesh.Cluster) []obj {
 	t.Helper()
-	files, err := overlay.Cluster(compile.Compile(m, c))
+	files, err := overlay.Cluster(compile.Compile(m, c), nil)
 	require.NoError(t, err)
 	for p, d := range overlay.Base(m) {
 		files[p] = d

@@ -98,7 +98,7 @@ func run(t *testing.T, meshData, clusterData []byte, stem, ext string) {
 	}
 	base := overlay.Base(m)
 	for _, c := range m.Clusters {
-		files, err := overlay.Cluster(compile.Compile(m, c))
+		files, err := overlay.Cluster(compile.Compile(m, c), nil)
 		if err != nil {
 			t.Fatalf("valid input, but the overlay fails: %v\nmesh:\n%s\ncluster:\n%s", err, meshData, clusterData)
 		}

@@ -59,8 +59,14 @@ func Base(m *mesh.Mesh) Files {
 // ResourcesFile holds a part's own objects (not patches of a base).
 const ResourcesFile = "resources.yaml"
 
-// Cluster returns one cluster's overlay, GitOps entry point and IstioOperator files.
-func Cluster(c *compile.Cluster) (Files, error) {
+// Printed returns the YAML of an object that was printed already (the
+// golden file's objects, which are byte for byte what an overlay holds for
+// them), so it is not printed twice; false when it was not.
+type Printed func(compile.Doc) ([]byte, bool)
+
+// Cluster returns one cluster's overlay, GitOps entry point and
+// IstioOperator files. printed may be nil.
+func Cluster(c *compile.Cluster, printed Printed) (Files, error) {
 	files := Files{}
 	root := c.Name
 	files[path.Join(root, "kustomization.yaml")] = Encode(compile.Doc{
@@ -68,10 +74,10 @@ func Cluster(c *compile.Cluster) (Files, error) {
 		"kind":       "Kustomization",
 		"resources":  strList([]string{ControlPlane, Policy}),
 	})
-	if err := part(files, path.Join(root, ControlPlane), c.ControlPlane); err != nil {
+	if err := part(files, path.Join(root, ControlPlane), c.ControlPlane, printed); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	if err := part(files, path.Join(root, Policy), c.Policy); err != nil {
+	if err := part(files, path.Join(root, Policy), c.Policy, printed); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
 	entry := path.Join(FluxDir, c.Name)
@@ -91,7 +97,7 @@ func Cluster(c *compile.Cluster) (Files, error) {
 // patches with the cluster's own values, and the cluster's own objects in
 // ResourcesFile, grouped by namespace so a reviewer sees a tenant in one
 // place.
-func part(files Files, dir string, objects []*compile.Object) error {
+func part(files Files, dir string, objects []*compile.Object, printed Printed) error {
 	var components []string
 	seenComponent := map[string]bool{}
 	grouped := map[string][]compile.Doc{}
@@ -132,7 +138,7 @@ func part(files Files, dir string, objects []*compile.Object) error {
 		for _, g := range groups {
 			docs = append(docs, grouped[g]...)
 		}
-		files[path.Join(dir, ResourcesFile)] = Encode(docs...)
+		files[path.Join(dir, ResourcesFile)] = encodeReusing(printed, docs)
 		resources = []string{ResourcesFile}
 	}
 	k := compile.Doc{"apiVersion": kustomizeAPI, "kind": "Kustomization"}
@@ -236,4 +242,24 @@ func strList(s []string) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// encodeReusing is Encode, taking each document's YAML from printed where
+// it has it.
+func encodeReusing(printed Printed, docs []compile.Doc) []byte {
+	if printed == nil {
+		return Encode(docs...)
+	}
+	var buf []byte
+	for i, d := range docs {
+		if i > 0 {
+			buf = append(buf, "---\n"...)
+		}
+		if y, ok := printed(d); ok {
+			buf = append(buf, y...)
+		} else {
+			buf = append(buf, Encode(d)...)
+		}
+	}
+	return buf
 }

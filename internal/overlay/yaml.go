@@ -1,31 +1,22 @@
 package overlay
 
 import (
-	"bytes"
-
-	yaml "go.yaml.in/yaml/v3"
-
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/yamlenc"
 )
 
-// Encode writes docs as a YAML stream. Map keys come out sorted, as
-// kustomize prints them, and every string is quoted where YAML would read
-// it as something else ("yes", "0123", "~"), so it survives the trip.
+// Encode writes docs as a YAML stream, each document as kustomize prints
+// objects (go-yaml v2's format, through yamlenc): map keys sorted, and
+// every string quoted where YAML would read it as something else ("yes",
+// "0123", "~"), so it survives the trip. An overlay's own objects are then
+// byte for byte what the golden file shows for them.
 func Encode(docs ...compile.Doc) []byte {
-	var buf bytes.Buffer
+	var buf []byte
 	for i, d := range docs {
 		if i > 0 {
-			buf.WriteString("---\n")
+			buf = append(buf, "---\n"...)
 		}
-		enc := yaml.NewEncoder(&buf)
-		enc.SetIndent(2)
-		enc.CompactSeqIndent()
-		if err := enc.Encode(d); err != nil {
-			// Docs are maps of strings, numbers, bools, maps and lists;
-			// anything else is a meshc bug.
-			panic("overlay: cannot encode YAML: " + err.Error())
-		}
-		enc.Close()
+		buf = yamlenc.Append(buf, d)
 	}
-	return buf.Bytes()
+	return buf
 }

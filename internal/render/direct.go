@@ -1,14 +1,13 @@
 package render
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 
-	yaml "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/yamlenc"
 )
 
 // Objects prints a cluster's objects exactly as `kustomize build` prints
@@ -18,6 +17,20 @@ import (
 // build and a YAML round trip on every run; tests prove the two outputs
 // byte-identical on the example mesh and on generated ones.
 func Objects(objs []compile.Doc) ([]byte, error) {
+	out, _, err := ObjectsEach(objs)
+	return out, err
+}
+
+// Rendered is one object of a rendered stream and its bytes there.
+type Rendered struct {
+	Doc   compile.Doc
+	Bytes []byte // a part of the stream: the object's YAML, without "---"
+}
+
+// ObjectsEach is Objects that also returns each object with its bytes, in
+// the stream's order, so a caller can check or hash the objects without
+// parsing the stream again.
+func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 	type entry struct {
 		id  resid.ResId
 		doc compile.Doc
@@ -33,26 +46,30 @@ func Objects(objs []compile.Doc) ([]byte, error) {
 		entries[i] = entry{resid.NewResIdWithNamespace(resid.NewGvk(group, version, kind), name, ns), o}
 	}
 	sort.Slice(entries, func(i, j int) bool { return legacyLess(entries[i].id, entries[j].id) })
-	var buf bytes.Buffer
+	var buf []byte
+	spans := make([][2]int, len(entries))
 	for i, e := range entries {
 		if i > 0 && entries[i-1].id == e.id {
-			return nil, fmt.Errorf("meshc bug: two objects with id %s", e.id)
-		}
-		// kustomize converts JSON to YAML with go-yaml v2, which sorts
-		// map keys its own way; marshalling meshc's maps with the same
-		// library yields the same bytes without the JSON detour (meshc's
-		// values are strings, ints, float64s, bools, maps and lists, which
-		// survive JSON unchanged).
-		y, err := yaml.Marshal(e.doc)
-		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("meshc bug: two objects with id %s", e.id)
 		}
 		if i > 0 {
-			buf.WriteString("---\n")
+			buf = append(buf, "---\n"...)
 		}
-		buf.Write(y)
+		// kustomize converts JSON to YAML with go-yaml v2, which sorts
+		// map keys its own way; yamlenc writes meshc's maps byte for byte
+		// as that library does (its tests prove it), without the JSON
+		// detour and without yaml.v2's cost (meshc's values are strings,
+		// ints, float64s, bools, maps and lists, which survive JSON
+		// unchanged).
+		start := len(buf)
+		buf = yamlenc.Append(buf, e.doc)
+		spans[i] = [2]int{start, len(buf)}
 	}
-	return buf.Bytes(), nil
+	out := make([]Rendered, len(entries))
+	for i, e := range entries {
+		out[i] = Rendered{Doc: e.doc, Bytes: buf[spans[i][0]:spans[i][1]:spans[i][1]]}
+	}
+	return buf, out, nil
 }
 
 // legacyLess is kustomize's legacy resource order (api/internal/builtins
