@@ -14,6 +14,8 @@
 #   kust     the usual render: `kustomize build` of each overlay meshc wrote
 # and prints the ratios. cue and kustomize are installed from the Go module
 # proxy into .cache/bench/bin the first time (set SKIP_USUAL=1 to skip them).
+# UNIQUE=1 generates a mesh in which no namespace entry repeats across
+# clusters (the worst case for meshc's per-entry memo).
 # Work files go to .cache/bench/run-<N>x<K> (WORK=dir to override); meshc
 # is built from the working tree.
 set -euo pipefail
@@ -23,7 +25,7 @@ K=${2:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/.cache/bench
 BIN=$CACHE/bin
-WORK=${WORK:-$CACHE/run-${N}x${K}}
+WORK=${WORK:-$CACHE/run-${N}x${K}${UNIQUE:+-unique}}
 CUE_VERSION=v0.17.1
 KUSTOMIZE_VERSION=v5.5.0
 
@@ -53,10 +55,12 @@ if [ -e "$WORK" ]; then
 	trap 'rm -rf "$OLD"' EXIT
 fi
 mkdir -p "$WORK"
-"$BIN/meshgen" -clusters "$N" -namespaces "$K" -out "$WORK/clusters"
+GEN=()
+[ -n "${UNIQUE:-}" ] && GEN=(-unique) # UNIQUE=1: no namespace entry repeats across clusters
+"$BIN/meshgen" "${GEN[@]}" -clusters "$N" -namespaces "$K" -out "$WORK/clusters"
 # Growth: the same mesh at a tenth of the clusters, built in the same run.
 N10=$(( N / 10 > 0 ? N / 10 : 1 ))
-"$BIN/meshgen" -clusters "$N10" -namespaces "$K" -out "$WORK/small/clusters"
+"$BIN/meshgen" "${GEN[@]}" -clusters "$N10" -namespaces "$K" -out "$WORK/small/clusters"
 cd "$WORK"
 
 # measure NAME CMD...: runs CMD once, records wall seconds and peak RSS (KiB).
@@ -116,7 +120,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.005; printf "%.2f",
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 echo
-echo "mesh: $N clusters x $K namespaces; input $(mib $((BYTES_IN / 1024))) MiB, output $FILES_OUT files, $(mib $((BYTES_OUT / 1024))) MiB; $(nproc) cores; $(go version | cut -d' ' -f3)"
+echo "mesh: $N clusters x $K namespaces${UNIQUE:+ (unique: no entry repeats)}; input $(mib $((BYTES_IN / 1024))) MiB, output $FILES_OUT files, $(mib $((BYTES_OUT / 1024))) MiB; $(nproc) cores; $(go version | cut -d' ' -f3)"
 printf '%-34s %9s %10s\n' step "wall s" "peak MiB"
 row() { printf '%-34s %9s %10s\n' "$1" "${WALL[$2]}" "$(mib "${RSS[$2]}")"; }
 row "meshc build (cold)" build

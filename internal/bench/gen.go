@@ -58,6 +58,20 @@ func NamespaceName(j int) string { return fmt.Sprintf("team-%03d", j) }
 // function of the arguments. Cluster files already in dir that this call
 // would not write are left alone, so generate into an empty folder.
 func Generate(dir string, clusters, namespaces int) error {
+	return GenerateWith(dir, clusters, namespaces, Options{})
+}
+
+// Options vary the generated mesh.
+type Options struct {
+	// Unique makes every namespace entry's text differ from every other
+	// cluster's (its cost-center label carries the cluster's number), the
+	// worst case for meshc's per-entry memo: nothing repeats across
+	// clusters. By default, as in real fleets, the same tenants repeat.
+	Unique bool
+}
+
+// GenerateWith is Generate with options.
+func GenerateWith(dir string, clusters, namespaces int, opts Options) error {
 	if clusters < 1 || namespaces < 1 {
 		return fmt.Errorf("bench.Generate: need at least one cluster and one namespace, got %d x %d", clusters, namespaces)
 	}
@@ -69,7 +83,7 @@ func Generate(dir string, clusters, namespaces int) error {
 	}
 	for i := 0; i < clusters; i++ {
 		name := ClusterName(i)
-		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), Cluster(i, namespaces), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), ClusterWith(i, namespaces, opts), 0o644); err != nil {
 			return err
 		}
 	}
@@ -86,7 +100,10 @@ func Generate(dir string, clusters, namespaces int) error {
 // one or two ALLOW policies whose sources are declared, injected
 // namespaces (or istio-ingress). Every third namespace overrides mTLS:
 // STRICT in production (PERMISSIVE there would warn), PERMISSIVE elsewhere.
-func Cluster(i, namespaces int) []byte {
+func Cluster(i, namespaces int) []byte { return ClusterWith(i, namespaces, Options{}) }
+
+// ClusterWith is Cluster with options.
+func ClusterWith(i, namespaces int, opts Options) []byte {
 	var b strings.Builder
 	name := ClusterName(i)
 	env := environments[i%len(environments)]
@@ -121,7 +138,11 @@ func Cluster(i, namespaces int) []byte {
 			}
 			fmt.Fprintf(&b, "    mtls: %s\n", mode)
 		}
-		fmt.Fprintf(&b, "    labels: {team: t%03d, cost-center: \"%04d\"}\n", j, 1000+j)
+		if opts.Unique {
+			fmt.Fprintf(&b, "    labels: {team: t%03d, cost-center: \"%04d\", cluster: c%05d}\n", j, 1000+j, i)
+		} else {
+			fmt.Fprintf(&b, "    labels: {team: t%03d, cost-center: \"%04d\"}\n", j, 1000+j)
+		}
 		// pods x sidecar requests (100m/128Mi) at most half the quota's
 		// requests (pods/2 cpu, pods/2 Gi); pods x sidecar limits
 		// (500m/256Mi) within its limits (pods cpu, pods Gi).

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/golemtrust/meshc/internal/build"
@@ -12,16 +13,23 @@ import (
 // no warnings, so the benchmarks measure the full pipeline, not an early
 // exit.
 func TestGeneratedMeshIsClean(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "clusters")
-	if err := Generate(dir, 5, 5); err != nil {
-		t.Fatal(err)
+	for _, opts := range []Options{{}, {Unique: true}} {
+		dir := filepath.Join(t.TempDir(), "clusters")
+		if err := GenerateWith(dir, 5, 5, opts); err != nil {
+			t.Fatal(err)
+		}
+		m, diags := build.Validate(build.Options{ClustersDir: dir})
+		if len(diags) != 0 {
+			t.Fatalf("generated mesh (%+v) has diagnostics:\n%s", opts, diags)
+		}
+		if m == nil || len(m.Clusters) != 5 {
+			t.Fatalf("want a valid mesh of 5 clusters, got %v", m)
+		}
 	}
-	m, diags := build.Validate(build.Options{ClustersDir: dir})
-	if len(diags) != 0 {
-		t.Fatalf("generated mesh has diagnostics:\n%s", diags)
-	}
-	if m == nil || len(m.Clusters) != 5 {
-		t.Fatalf("want a valid mesh of 5 clusters, got %v", m)
+	// Unique really repeats nothing: no namespace entry's text is shared.
+	a, b := string(ClusterWith(1, 3, Options{Unique: true})), string(ClusterWith(2, 3, Options{Unique: true}))
+	if strings.Contains(b, "cost-center: \"1000\", cluster: c00001") || !strings.Contains(a, "cluster: c00001") {
+		t.Fatalf("unique entries repeat across clusters:\n%s\n%s", a, b)
 	}
 }
 

@@ -15,13 +15,14 @@ import (
 func main() {
 	clusters := flag.Int("clusters", 10, "number of clusters")
 	namespaces := flag.Int("namespaces", 10, "namespaces per cluster")
+	unique := flag.Bool("unique", false, "make every namespace entry differ from every other cluster's (nothing repeats: the worst case for meshc's memo)")
 	out := flag.String("out", "", "folder to write mesh.yaml and the cluster files into (required; use an empty folder)")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: meshgen -clusters N -namespaces K -out DIR")
+		fmt.Fprintln(os.Stderr, "usage: meshgen -clusters N -namespaces K [-unique] -out DIR")
 		os.Exit(2)
 	}
-	if err := bench.Generate(*out, *clusters, *namespaces); err != nil {
+	if err := bench.GenerateWith(*out, *clusters, *namespaces, bench.Options{Unique: *unique}); err != nil {
 		fmt.Fprintln(os.Stderr, "meshgen:", err)
 		os.Exit(1)
 	}
