@@ -27,8 +27,10 @@
 package apicheck
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -92,9 +94,12 @@ func (e *Error) Object() string {
 // use. The schemas of custom resources are compiled on first use of each kind.
 type Checker struct {
 	builtins *builtinChecker
-	crds     *crdIndex
-	charts   []*chartSet // newest first
-	protos   *protoChecker
+	// The CRD index and the chart snapshots load on first use (Default)
+	// or at once (New): a rebuild that checks only built-in kinds, or
+	// nothing at all, should not pay for them.
+	loadCRDs   func() (*crdIndex, error)
+	loadCharts func() ([]*chartSet, error) // newest first
+	protos     *protoChecker
 	// valid remembers documents that passed, by content hash: a mesh
 	// repeats the same objects (tenant namespaces, quotas, policies, the
 	// chart repository) across many clusters, and a verdict depends only
@@ -104,15 +109,44 @@ type Checker struct {
 
 // New loads the embedded API definitions.
 func New() (*Checker, error) {
-	c := &Checker{builtins: newBuiltinChecker(), protos: newProtoChecker()}
-	var err error
-	if c.crds, err = loadCRDs(); err != nil {
+	c := newLazy()
+	if _, err := c.loadCRDs(); err != nil {
 		return nil, err
 	}
-	if c.charts, err = loadCharts(); err != nil {
+	if _, err := c.loadCharts(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// newLazy is New with the CRDs and charts loaded when first needed.
+func newLazy() *Checker {
+	return &Checker{
+		builtins:   newBuiltinChecker(),
+		protos:     newProtoChecker(),
+		loadCRDs:   sync.OnceValues(loadCRDs),
+		loadCharts: sync.OnceValues(loadCharts),
+	}
+}
+
+// crds is the CRD index. The embedded definitions are compiled into the
+// binary and proven loadable by the tests (TestEveryEmbeddedSchemaCompiles),
+// so failing to load them here is a meshc bug.
+func (c *Checker) crds() *crdIndex {
+	idx, err := c.loadCRDs()
+	if err != nil {
+		panic("meshc bug: apicheck: loading the embedded CRDs: " + err.Error())
+	}
+	return idx
+}
+
+// charts are the chart snapshots, newest first; see crds.
+func (c *Checker) charts() []*chartSet {
+	sets, err := c.loadCharts()
+	if err != nil {
+		panic("meshc bug: apicheck: loading the embedded chart values: " + err.Error())
+	}
+	return sets
 }
 
 var (
@@ -123,7 +157,7 @@ var (
 
 // Default returns the package's shared Checker, built by New on the first call.
 func Default() (*Checker, error) {
-	defaultOnce.Do(func() { defaultChecker, defaultErr = New() })
+	defaultOnce.Do(func() { defaultChecker = newLazy() })
 	return defaultChecker, defaultErr
 }
 
@@ -166,11 +200,42 @@ func (c *Checker) Stream(name string, data []byte) []error {
 // found valid once and is not checked again. source names where the object
 // is written, for messages.
 func Object(source string, key [32]byte, doc map[string]any) []error {
+	if _, ok := passed.Load(key); ok {
+		return nil // before loading any definitions: a rebuild may need none
+	}
 	c, err := Default()
 	if err != nil {
 		return []error{fmt.Errorf("%s: apicheck: loading the embedded API definitions: %w", source, err)}
 	}
-	return c.Object(source, key, doc)
+	errs := c.Object(source, key, doc)
+	if len(errs) == 0 {
+		passed.Store(key, struct{}{})
+	}
+	return errs
+}
+
+// passed holds the keys of objects the package-level Object found valid,
+// in this run or (Remember) in an earlier run of the same binary.
+var passed sync.Map // [32]byte -> struct{}
+
+// Passed returns the keys of every object found valid, sorted, for a
+// caller that keeps them for the next run of the same meshc binary.
+func Passed() [][32]byte {
+	var out [][32]byte
+	passed.Range(func(k, _ any) bool {
+		out = append(out, k.([32]byte))
+		return true
+	})
+	slices.SortFunc(out, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return out
+}
+
+// Remember marks objects as valid: an earlier run of this same binary
+// (and so of these same API definitions) checked them.
+func Remember(keys [][32]byte) {
+	for _, k := range keys {
+		passed.Store(k, struct{}{})
+	}
 }
 
 // Object validates one object; see the package-level Object.

@@ -292,7 +292,7 @@ func TestIstioV1NeedsIstio122(t *testing.T) {
 		{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "HelmRepository"}:   "github.com/fluxcd/source-controller@v1.9.6",
 		{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}:             "github.com/argoproj/argo-cd/v3@v3.5.7",
 	} {
-		v, err := c.crds.lookup(k)
+		v, err := c.crds().lookup(k)
 		require.NoError(t, err)
 		require.NotNil(t, v, k.String())
 		assert.Equal(t, source, v.source, k.String())
@@ -301,10 +301,10 @@ func TestIstioV1NeedsIstio122(t *testing.T) {
 
 func TestEveryEmbeddedSchemaCompiles(t *testing.T) {
 	c := checker(t)
-	kinds := c.crds.kinds()
+	kinds := c.crds().kinds()
 	assert.Greater(t, len(kinds), 30)
 	for _, k := range kinds {
-		v, err := c.crds.lookup(k)
+		v, err := c.crds().lookup(k)
 		require.NoError(t, err)
 		assert.NoError(t, v.build(), k.String())
 	}

@@ -292,17 +292,18 @@ func (c *Checker) chartFor(name, version string) *chart {
 // snapshotFor picks the chart snapshot for an Istio version (the oldest one
 // when the version does not parse).
 func (c *Checker) snapshotFor(version string) *chartSet {
+	charts := c.charts()
 	m := versionRE.FindStringSubmatch(version)
 	if m == nil {
-		return c.charts[0]
+		return charts[0]
 	}
 	minor, _ := strconv.Atoi(m[2])
-	for _, s := range c.charts {
+	for _, s := range charts {
 		if minor <= s.upToMinor {
 			return s
 		}
 	}
-	return c.charts[len(c.charts)-1]
+	return charts[len(charts)-1]
 }
 
 // check validates values set for the chart; at is their field path in the object.

@@ -159,7 +159,7 @@ func (c *Checker) object(o *object) []*Error {
 	case c.builtins.knows(o.gvk):
 		c.builtins.check(p)
 	default:
-		v, err := c.crds.lookup(o.gvk)
+		v, err := c.crds().lookup(o.gvk)
 		switch {
 		case err != nil:
 			p.add("", err.Error())
@@ -175,7 +175,7 @@ func (c *Checker) object(o *object) []*Error {
 // unknownKind explains why no definition was found for k.
 func (c *Checker) unknownKind(k gvk) string {
 	var versions, kinds []string
-	for _, other := range append(c.crds.kinds(), c.builtins.kinds()...) {
+	for _, other := range append(c.crds().kinds(), c.builtins.kinds()...) {
 		if other.Group == k.Group {
 			if other.Kind == k.Kind {
 				versions = append(versions, other.GroupVersion().String())

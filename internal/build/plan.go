@@ -1,11 +1,19 @@
 package build
 
 import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/golemtrust/meshc/internal/apicheck"
 	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/jsonschema"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/validate"
@@ -21,28 +29,55 @@ import (
 func Plan(opts Options) (*Output, diag.List, error) {
 	old := cache.Load(opts.OutDir)
 	roots := map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir}
+	if opts.SchemaDir != "" {
+		roots[treeSchema] = opts.SchemaDir
+	}
+	seen := time.Now().UnixNano() // before any input file's status is taken
+	meshKey, meshKnown := meshFileKey(opts.ClustersDir)
+	if meshKnown && old.Mesh != meshKey {
+		old.Clusters = map[string]cache.Entry{} // built with another mesh file
+	}
+	verified := verifyAll(old, roots, opts.Parallelism)
 	keys := map[string]string{}
 	hits := map[string]map[string]cache.FileState{}
 	cacheChanged := false // whether the next cache differs from the old one
+	for _, v := range verified {
+		cacheChanged = cacheChanged || v.changed
+	}
 	// A cluster whose inputs and recorded outputs are unchanged is not
-	// even parsed.
-	in, diags := load.DirParsing(opts.ClustersDir, func(path, stem string, meshData, data []byte) bool {
-		keys[stem] = cache.Key(meshData, data)
-		e, ok := old.Clusters[stem]
-		if !ok || e.Key != keys[stem] {
-			return load.Lazy(path, stem, meshData, data)
-		}
-		files, changed, ok := e.Verify(roots)
-		if ok {
-			hits[stem] = files
-			cacheChanged = cacheChanged || changed
-		}
-		return ok || load.Lazy(path, stem, meshData, data)
+	// even parsed; when its file's status proves it unchanged, not even
+	// read.
+	in, diags := load.DirWith(opts.ClustersDir, load.DirOptions{
+		Reuse: func(path, stem string, fi fs.FileInfo) bool {
+			e, ok := old.Clusters[stem]
+			v := verified[stem]
+			if !meshKnown || !ok || v.files == nil || !e.Input.Holds(fi) {
+				return false
+			}
+			keys[stem], hits[stem] = e.Key, v.files
+			return true
+		},
+		Skip: func(path, stem string, meshData, data []byte) bool {
+			keys[stem] = cache.Key(meshData, data)
+			e, ok := old.Clusters[stem]
+			v := verified[stem]
+			if !ok || e.Key != keys[stem] || v.files == nil {
+				return load.Lazy(path, stem, meshData, data)
+			}
+			hits[stem] = v.files
+			cacheChanged = true // its input's status is recorded anew
+			return true
+		},
 	})
 	if diags.Failed(false) || in == nil || in.Mesh == nil {
 		_, all := Validate(opts) // report every error of the run
 		return nil, all, nil
 	}
+	if !meshKnown {
+		meshKey = cache.MeshKey(in.Mesh.Data)
+	}
+	// Objects an earlier run of this binary found valid need no check.
+	apicheck.Remember(old.Valid)
 	var fresh []*load.File
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; !hit {
@@ -65,6 +100,13 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].MultiNetwork != m.MultiNetwork() {
 			delete(hits, f.Stem)
+			if f.Data == nil { // reused unread: read it now
+				data, rd := load.Read(f.Path)
+				if data == nil {
+					return nil, append(diags, rd...).Sorted(), nil
+				}
+				f = &load.File{Path: f.Path, Stem: f.Stem, Data: data}
+			}
 			redo = append(redo, f) // unparsed: validate parses it
 		}
 	}
@@ -91,9 +133,42 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	if diags.Failed(false) {
 		return nil, diags, nil
 	}
-	out, err := Compile(m, opts)
+	// The schema files depend only on cue/, which is in the binary: when
+	// this binary wrote them and they are on disk as it did, they are
+	// kept, not generated again.
+	compileOpts := opts
+	compileOpts.SchemaDir = ""
+	out, err := Compile(m, compileOpts)
 	if err != nil {
 		return nil, diags, err
+	}
+	var schemaEntry *cache.Entry
+	if opts.SchemaDir != "" {
+		key := cache.Key(nil, nil)
+		if e, ok := old.Clusters[schemaEntryName]; ok && e.Key == key {
+			if v := verified[schemaEntryName]; v.files != nil {
+				files, changed := v.files, v.changed
+				out.Schema = &emit.Tree{Dir: opts.SchemaDir, Kept: map[string]bool{}}
+				for name := range files {
+					out.Schema.Kept[strings.TrimPrefix(name, treeSchema+"/")] = true
+				}
+				e.Files = files
+				schemaEntry = &e
+				cacheChanged = cacheChanged || changed
+			}
+		}
+		if out.Schema == nil {
+			files, err := jsonschema.Files()
+			if err != nil {
+				return nil, diags, fmt.Errorf("meshc bug: JSON Schema: %w", err)
+			}
+			out.Schema = &emit.Tree{Dir: opts.SchemaDir, Files: files}
+			e := cache.Entry{Key: key, Files: map[string]cache.FileState{}}
+			for name, data := range files {
+				e.Files[treeSchema+"/"+name] = cache.FileState{Sum: cache.SumOf(data)}
+			}
+			schemaEntry = &e
+		}
 	}
 	selected := func(name string) bool { return out.Overlays.Owns == nil || out.Overlays.Owns(name+"/") }
 	// A reused cluster's files are on disk as they should be: emit keeps
@@ -120,9 +195,18 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	// again, so it is not cached). Compiled clusters' file states are
 	// taken once the files are written (SaveCache).
 	next := &cache.Cache{Clusters: map[string]cache.Entry{}}
+	inputs := map[string]fs.FileInfo{}
+	for _, f := range in.Clusters {
+		if f.Info != nil {
+			inputs[f.Stem] = f.Info
+		}
+	}
 	for name, files := range hits {
 		e := old.Clusters[name]
 		e.Files = files
+		if fi, read := inputs[name]; read {
+			e.Input = cache.StateOf(fi, seen)
+		}
 		next.Clusters[name] = e
 	}
 	var fresh2 []string
@@ -132,6 +216,9 @@ func Plan(opts Options) (*Output, diag.List, error) {
 				continue
 			}
 			e := cache.Entry{Key: keys[c.Name], Network: c.Network, MultiNetwork: m.MultiNetwork(), Files: map[string]cache.FileState{}}
+			if fi := inputs[c.Name]; fi != nil {
+				e.Input = cache.StateOf(fi, seen)
+			}
 			for _, rel := range out.clusterFiles[c.Name] {
 				e.Files[treeOverlays+"/"+rel] = cache.FileState{Sum: cache.SumOf(out.Overlays.Files[rel])}
 			}
@@ -140,7 +227,15 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			fresh2 = append(fresh2, c.Name)
 		}
 	}
-	if !cacheChanged && len(fresh2) == 0 && len(next.Clusters) == len(old.Clusters) {
+	if schemaEntry != nil && len(diags) == 0 {
+		next.Clusters[schemaEntryName] = *schemaEntry
+		if out.Schema.Files != nil {
+			fresh2 = append(fresh2, schemaEntryName)
+		}
+	}
+	next.Mesh = meshKey
+	next.Valid = apicheck.Passed()
+	if !cacheChanged && len(fresh2) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
 		next = nil // nothing to record: the cache stays as it is
 	}
 	out.Cache = next
@@ -153,7 +248,12 @@ func Plan(opts Options) (*Output, diag.List, error) {
 const (
 	treeOverlays = "overlays"
 	treeGolden   = "golden"
+	treeSchema   = "schema"
 )
+
+// schemaEntryName is the cache entry of the JSON Schema files; cluster
+// names are DNS-1123 labels, which never start with '_'.
+const schemaEntryName = "_schema"
 
 // unknownNames reports --cluster names that are not clusters of the mesh.
 func unknownNames(opts Options, names []string) diag.List {
@@ -162,4 +262,49 @@ func unknownNames(opts Options, names []string) diag.List {
 		m.Clusters = append(m.Clusters, &mesh.Cluster{Name: n})
 	}
 	return unknownClusters(opts, m)
+}
+
+// meshFileKey hashes the mesh file before the folder is read, so that
+// clusters can be reused without reading their files; false when there is
+// not exactly one mesh file (load then reports why).
+func meshFileKey(dir string) (string, bool) {
+	var found []byte
+	n := 0
+	for _, ext := range []string{".yaml", ".cue"} {
+		if data, err := os.ReadFile(filepath.Join(dir, load.MeshStem+ext)); err == nil {
+			found, n = data, n+1
+		}
+	}
+	if n != 1 {
+		return "", false
+	}
+	return cache.MeshKey(found), true
+}
+
+// verified is what checking one cache entry's output files gave: their
+// states when all are as recorded (files nil otherwise).
+type verified struct {
+	files   map[string]cache.FileState
+	changed bool
+}
+
+// verifyAll checks every entry's output files, a few clusters at a time:
+// the cost is one status call per file.
+func verifyAll(old *cache.Cache, roots map[string]string, workers int) map[string]verified {
+	names := make([]string, 0, len(old.Clusters))
+	for name := range old.Clusters {
+		names = append(names, name)
+	}
+	results := make([]verified, len(names))
+	parallel(len(names), workers, func(i int) {
+		files, changed, ok := old.Clusters[names[i]].Verify(roots)
+		if ok {
+			results[i] = verified{files: files, changed: changed}
+		}
+	})
+	out := make(map[string]verified, len(names))
+	for i, name := range names {
+		out[name] = results[i]
+	}
+	return out
 }

@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
-	"encoding/gob"
 	"encoding/hex"
 	"io"
 	"io/fs"
@@ -67,12 +66,22 @@ type Entry struct {
 	// Files maps "<tree>/<path>" (tree: overlays or golden) to the file's
 	// state.
 	Files map[string]FileState
+	// Input is the cluster file's status when it was read for Key (its
+	// Sum unused): while it holds, the file is not even read again.
+	Input FileState
 }
 
 // Cache is every cluster's entry.
 type Cache struct {
-	Version  int
+	Version int
+	// Mesh is MeshKey of the mesh file the entries were built with.
+	Mesh     string
 	Clusters map[string]Entry
+	// Valid holds the content hashes of objects the API check passed;
+	// they depend only on the object and the meshc binary, so they are
+	// kept only while the binary is the same (Tool).
+	Tool  string
+	Valid [][32]byte
 }
 
 // Load reads the cache in dir; a missing, unreadable or foreign cache is
@@ -83,21 +92,23 @@ func Load(dir string) *Cache {
 	if err != nil {
 		return empty
 	}
-	c := &Cache{}
-	if gob.NewDecoder(bytes.NewReader(data)).Decode(c) != nil || c.Version != version || c.Clusters == nil {
+	c, ok := decode(data)
+	if !ok {
 		return empty
+	}
+	if c.Tool != toolID() {
+		c.Valid = nil
 	}
 	return c
 }
 
+// MeshKey hashes the mesh file together with the running binary.
+func MeshKey(meshFile []byte) string { return Key(meshFile, nil) }
+
 // Save writes the cache atomically into dir.
 func (c *Cache) Save(dir string) error {
-	c.Version = version
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err != nil {
-		return err
-	}
-	return emit.WriteFile(dir, FileName, buf.Bytes())
+	c.Version, c.Tool = version, toolID()
+	return emit.WriteFile(dir, FileName, c.encode())
 }
 
 // Key hashes a cluster's inputs together with the running binary.
@@ -203,6 +214,21 @@ func Stat(full string, sum Sum) (FileState, bool) {
 	return st, true
 }
 
+// StateOf is the state of a file whose status fi was taken no earlier
+// than seen (Unix nanoseconds).
+func StateOf(fi fs.FileInfo, seen int64) FileState {
+	st := stateOf(fi)
+	st.Seen = seen
+	return st
+}
+
+// Holds reports whether a file's status now proves it is the file whose
+// state was recorded: same size, times and inode, and not racy.
+func (s FileState) Holds(fi fs.FileInfo) bool {
+	now := stateOf(fi)
+	return s.Seen != 0 && now.Size == s.Size && now.Mtime == s.Mtime && now.Ctime == s.Ctime && now.Ino == s.Ino && now.Dev == s.Dev && !s.racy()
+}
+
 func stateOf(fi fs.FileInfo) FileState {
 	st := FileState{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
 	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -228,9 +254,8 @@ func (s FileState) racy() bool {
 // "golden" mapped to their folders). It returns the files' states as they
 // are now when every one of them is the file meshc wrote, and whether any
 // state differs from the recorded one (a file with the same bytes whose
-// status moved, as after a copy or touch); ok is false otherwise. A racy
-// entry whose status did not move keeps its record, so a run that changes
-// nothing leaves the cache as it was.
+// status moved, as after a copy or touch, or a racy record that the bytes
+// confirmed and that is not racy any more); ok is false otherwise.
 func (e Entry) Verify(roots map[string]string) (now map[string]FileState, changed, ok bool) {
 	now = make(map[string]FileState, len(e.Files))
 	for name, rec := range e.Files {
@@ -260,7 +285,16 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 			return nil, false, false
 		}
 		if same {
-			now[name] = rec
+			// Racy when recorded; if it is not any more, record that, so
+			// the next run need not read it.
+			rec2 := rec
+			rec2.Seen = seen
+			if !rec2.racy() {
+				now[name] = rec2
+				changed = true
+			} else {
+				now[name] = rec
+			}
 			continue
 		}
 		st.Sum, st.Seen = rec.Sum, seen

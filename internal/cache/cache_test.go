@@ -3,6 +3,7 @@ package cache
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -105,4 +106,24 @@ func TestBuildID(t *testing.T) {
 	assert.False(t, ok)
 	// The test binary itself carries one.
 	assert.Contains(t, toolID(), "go-build-id:")
+}
+
+// FuzzDecode: no input crashes the decoder, and whatever decodes survives
+// an encode and decode unchanged.
+func FuzzDecode(f *testing.F) {
+	c := &Cache{Version: version, Mesh: "m", Tool: "t", Valid: [][32]byte{{1}}, Clusters: map[string]Entry{
+		"a": {Key: "k", Network: "n", MultiNetwork: true, Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
+	}}
+	f.Add(c.encode())
+	f.Add([]byte(magic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := decode(data)
+		if !ok {
+			return
+		}
+		again, ok := decode(got.encode())
+		if !ok || !reflect.DeepEqual(got, again) {
+			t.Fatalf("decoded %q, which does not survive a round trip", data)
+		}
+	})
 }

@@ -9,10 +9,14 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/golemtrust/meshc/internal/cache"
 )
 
 // snapshot lists every file under dir with a hash of its content, leaving
-// out *.snap files (snapshots).
+// out *.snap files (snapshots) and the build cache: a git-ignored scratch
+// file whose recorded file states (times) change whenever meshc looks at
+// its output, never part of what a build promises to keep identical.
 func snapshot(ts *testscript.TestScript, dir string) string {
 	var b strings.Builder
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -22,7 +26,7 @@ func snapshot(ts *testscript.TestScript, dir string) string {
 			}
 			return err
 		}
-		if d.IsDir() || strings.HasSuffix(p, ".snap") {
+		if d.IsDir() || strings.HasSuffix(p, ".snap") || d.Name() == cache.FileName {
 			return nil // snapshots themselves are not part of the tree
 		}
 		data, err := os.ReadFile(p)

@@ -423,3 +423,12 @@ func TestCheckDiff(t *testing.T) {
 		"--- a/"+name+"/gone.yaml\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"+
 		"--- /dev/null\n+++ b/"+name+"/new.yaml\n@@ -0,0 +1 @@\n+y\n", d)
 }
+
+func TestSafePath(t *testing.T) {
+	for _, p := range []string{"a.yaml", "a/b.yaml", "_flux/c/sync.yaml", "a/.b", "a-b/c_d/e.f.yaml"} {
+		assert.NoError(t, safePath(p), p)
+	}
+	for _, p := range []string{"", ".", "..", "../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a/", "./a", "a\\b", "a\x00b", "a/..", "x/.meshc-index"} {
+		assert.Error(t, safePath(p), "%q", p)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	stdjson "encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,6 +61,9 @@ type File struct {
 	Stem string
 	Data []byte
 	AST  *ast.File
+	// Info is the file's status, taken before it was read; nil for a file
+	// the caller chose not to read (DirOptions.Reuse).
+	Info fs.FileInfo
 }
 
 // Input is everything in the clusters folder.
@@ -103,6 +107,22 @@ func Lazy(path, stem string, meshData, data []byte) bool {
 // or parses it later (Parse; validate does so for such files). The mesh
 // file is always parsed; skip nil parses everything.
 func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) bool) (*Input, diag.List) {
+	return DirWith(dir, DirOptions{Skip: skip})
+}
+
+// DirOptions tune DirWith.
+type DirOptions struct {
+	// Skip is DirParsing's skip.
+	Skip func(path, stem string, meshData, data []byte) bool
+	// Reuse, when it reports true for a cluster file's status, leaves the
+	// file unread (Data, AST and Info nil): the caller knows its result
+	// without its bytes. The mesh file is always read.
+	Reuse func(path, stem string, fi fs.FileInfo) bool
+}
+
+// DirWith is Dir with options.
+func DirWith(dir string, o DirOptions) (*Input, diag.List) {
+	skip := o.Skip
 	var diags diag.List
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -115,6 +135,7 @@ func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) 
 	type read struct {
 		path, stem string
 		data       []byte
+		info       fs.FileInfo
 	}
 	var files []read
 	var meshData []byte
@@ -131,7 +152,13 @@ func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) 
 			continue
 		}
 		byStem[stem] = append(byStem[stem], path)
-		data, rd := readFile(path)
+		if o.Reuse != nil && stem != MeshStem {
+			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && o.Reuse(path, stem, fi) {
+				parsed[path] = &File{Path: path, Stem: stem}
+				continue
+			}
+		}
+		data, fi, rd := readFile(path)
 		diags.Append(rd)
 		if data == nil {
 			continue
@@ -139,16 +166,17 @@ func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) 
 		if stem == MeshStem {
 			meshData = data
 		}
-		files = append(files, read{path, stem, data})
+		files = append(files, read{path, stem, data, fi})
 	}
 	for _, r := range files {
 		if skip != nil && r.stem != MeshStem && len(byStem[MeshStem]) == 1 && skip(r.path, r.stem, meshData, r.data) {
-			parsed[r.path] = &File{Path: r.path, Stem: r.stem, Data: r.data}
+			parsed[r.path] = &File{Path: r.path, Stem: r.stem, Data: r.data, Info: r.info}
 			continue
 		}
 		f, fd := Parse(r.path, r.data)
 		diags.Append(fd)
 		if f != nil {
+			f.Info = r.info
 			parsed[r.path] = f
 		}
 	}
@@ -206,40 +234,54 @@ func btoi(b bool) int {
 // readFile reads a regular file of at most MaxFileSize bytes. It reads
 // through a limit, so a file that grows after the size check (or a special
 // file that reports no size) cannot push past the cap.
-func readFile(path string) ([]byte, diag.List) {
+// Read reads one input file as Dir does, for a caller that left it unread.
+func Read(path string) ([]byte, diag.List) {
+	data, _, diags := readFile(path)
+	return data, diags
+}
+
+func readFile(path string) ([]byte, fs.FileInfo, diag.List) {
+	data, fi, diags := readFileInfo(path)
+	if data == nil {
+		fi = nil
+	}
+	return data, fi, diags
+}
+
+func readFileInfo(path string) ([]byte, fs.FileInfo, diag.List) {
 	var diags diag.List
 	fi, err := os.Stat(path)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, diags
+		return nil, nil, diags
 	}
 	if !fi.Mode().IsRegular() {
 		diags.Errorf(diag.Pos{File: path}, "not a regular file; a mesh or cluster file must be a plain file")
-		return nil, diags
+		return nil, nil, diags
 	}
 	if fi.Size() > MaxFileSize {
 		diags.Errorf(diag.Pos{File: path}, "file is %d bytes; input files may be at most %d bytes (4 MiB)", fi.Size(), MaxFileSize)
-		return nil, diags
+		return nil, nil, diags
 	}
 	fh, err := os.Open(path)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, diags
+		return nil, nil, diags
 	}
 	defer fh.Close()
 	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, diags
+		return nil, nil, diags
 	}
 	if len(data) > MaxFileSize {
 		diags.Errorf(diag.Pos{File: path}, "file is more than %d bytes; input files may be at most %d bytes (4 MiB)", MaxFileSize, MaxFileSize)
-		return nil, diags
+		return nil, nil, diags
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	return data, diags
+	return data, fi, diags
 }
 
 // Parse parses one file's content. The format follows path's extension

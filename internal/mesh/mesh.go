@@ -4,6 +4,7 @@
 package mesh
 
 import (
+	"iter"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -41,6 +42,22 @@ const (
 )
 
 // Networks returns the distinct networks of the mesh's clusters, sorted.
+// allNetworks yields every cluster's network, then OtherNetworks.
+func (m *Mesh) allNetworks() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, c := range m.Clusters {
+			if !yield(c.Network) {
+				return
+			}
+		}
+		for _, n := range m.OtherNetworks {
+			if !yield(n) {
+				return
+			}
+		}
+	}
+}
+
 func (m *Mesh) Networks() []string {
 	seen := map[string]bool{}
 	var out []string
@@ -62,7 +79,19 @@ func (m *Mesh) Networks() []string {
 
 // MultiNetwork reports whether the clusters span more than one network, in
 // which case each cluster needs an east-west gateway.
-func (m *Mesh) MultiNetwork() bool { return len(m.Networks()) > 1 }
+func (m *Mesh) MultiNetwork() bool {
+	// Asked once per cluster and object: stop at the second network
+	// rather than collecting and sorting them all.
+	first, seen := "", false
+	for n := range m.allNetworks() {
+		if !seen {
+			first, seen = n, true
+		} else if n != first {
+			return true
+		}
+	}
+	return false
+}
 
 // Cluster is one Kubernetes cluster of the mesh.
 type Cluster struct {

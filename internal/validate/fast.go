@@ -49,13 +49,19 @@ func (w *worker) schema() (*schema, bool) {
 		if err != nil {
 			return nil, false
 		}
-		w.sch, w.uses, w.defaults = sch, 0, cue.Value{}
-		if w.info.file != nil && w.info.file.AST != nil {
-			w.defaults = sch.ctx.BuildFile(w.info.file.AST).LookupPath(cue.ParsePath("defaults"))
-		}
+		w.adopt(sch)
 	}
 	w.uses++
 	return w.sch, true
+}
+
+// adopt makes sch, in a context no other goroutine uses any more, the
+// worker's.
+func (w *worker) adopt(sch *schema) {
+	w.sch, w.uses, w.defaults = sch, 0, cue.Value{}
+	if w.info.file != nil && w.info.file.AST != nil {
+		w.defaults = sch.ctx.BuildFile(w.info.file.AST).LookupPath(cue.ParsePath("defaults"))
+	}
 }
 
 // entryMemo remembers what validating a namespace entry's text gave, for

@@ -71,11 +71,16 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	memo := newEntryMemo()
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(in.Clusters)); w++ {
+	for n := 0; n < min(workers, len(in.Clusters)); n++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := &worker{info: info, memo: memo}
+			if n == 0 {
+				// This goroutine only waits from here on: the first
+				// worker takes over its compiled schema.
+				w.adopt(sch)
+			}
 			for i := range jobs {
 				if c, ok := fastCluster(w, in.Clusters[i]); ok && !opts.Whole {
 					clusters[i] = c

@@ -1,0 +1,77 @@
+package build_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/golemtrust/meshc/internal/bench"
+	"github.com/golemtrust/meshc/internal/build"
+	"github.com/golemtrust/meshc/internal/emit"
+)
+
+// planAndWrite runs what `meshc build` runs and returns the output.
+func planAndWrite(t *testing.T, opts build.Options) *build.Output {
+	t.Helper()
+	out, diags, err := build.Plan(opts)
+	require.NoError(t, err)
+	require.Empty(t, diags)
+	require.NotNil(t, out)
+	require.NoError(t, emit.Write(out.Trees()...))
+	require.NoError(t, out.SaveCache(opts.OutDir))
+	return out
+}
+
+// TestReuseIsNeverFooledByStatus: a cluster file or an output file edited
+// in place to the same size, with its modification time put back, is
+// still seen as changed (its change time moved), so the cluster is
+// compiled again and the output repaired.
+func TestReuseIsNeverFooledByStatus(t *testing.T) {
+	tmp := t.TempDir()
+	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden")}
+	require.NoError(t, bench.Generate(opts.ClustersDir, 4, 3))
+	planAndWrite(t, opts)
+	time.Sleep(300 * time.Millisecond) // past the racy margin: status alone is trusted now
+
+	out := planAndWrite(t, opts)
+	require.Equal(t, 4, out.Reused, "nothing changed: every cluster is reused")
+
+	// Same size edit of a cluster file, mtime restored.
+	file := filepath.Join(opts.ClustersDir, bench.ClusterName(2)+".yaml")
+	sameSizeEdit(t, file, `cost-center: "1000"`, `cost-center: "1009"`)
+	out = planAndWrite(t, opts)
+	require.Equal(t, 3, out.Reused, "the edited cluster is compiled again")
+	golden, err := os.ReadFile(filepath.Join(opts.GoldenDir, bench.ClusterName(2)+".yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(golden), `cost-center: "1009"`)
+	time.Sleep(300 * time.Millisecond)
+
+	// Same size edit of a golden file, mtime restored: repaired.
+	gfile := filepath.Join(opts.GoldenDir, bench.ClusterName(1)+".yaml")
+	want, err := os.ReadFile(gfile)
+	require.NoError(t, err)
+	sameSizeEdit(t, gfile, "kind: Namespace", "kind: Namespacf")
+	out = planAndWrite(t, opts)
+	require.Equal(t, 3, out.Reused)
+	got, err := os.ReadFile(gfile)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got), "the hand-edited golden file is rewritten")
+}
+
+func sameSizeEdit(t *testing.T, path, from, to string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	edited := bytes.Replace(data, []byte(from), []byte(to), 1)
+	require.NotEqual(t, data, edited)
+	require.Equal(t, len(data), len(edited))
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, os.WriteFile(path, edited, 0o644))
+	require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+}

@@ -1,0 +1,178 @@
+package cache
+
+import (
+	"encoding/binary"
+	"maps"
+	"slices"
+)
+
+// The cache's file format: a rebuild of a large mesh reads and writes it on
+// every run, and encoding/gob spends tens of milliseconds on its maps. So:
+// the magic, then uvarints and length-prefixed strings, fixed-size sums and
+// states, clusters and files in sorted order (the same cache, the same
+// bytes). Anything that does not parse is no cache at all.
+const magic = "meshc-cache\x00"
+
+func (c *Cache) encode() []byte {
+	b := make([]byte, 0, 64+len(c.Valid)*32+len(c.Clusters)*1500)
+	b = append(b, magic...)
+	b = binary.AppendUvarint(b, uint64(c.Version))
+	b = appendString(b, c.Mesh)
+	b = appendString(b, c.Tool)
+	b = binary.AppendUvarint(b, uint64(len(c.Valid)))
+	for _, v := range c.Valid {
+		b = append(b, v[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
+	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
+		e := c.Clusters[name]
+		b = appendString(b, name)
+		b = appendString(b, e.Key)
+		b = appendString(b, e.Network)
+		b = append(b, boolByte(e.MultiNetwork))
+		b = appendState(b, e.Input)
+		b = binary.AppendUvarint(b, uint64(len(e.Files)))
+		for _, f := range slices.Sorted(maps.Keys(e.Files)) {
+			b = appendString(b, f)
+			b = appendState(b, e.Files[f])
+		}
+	}
+	return b
+}
+
+func decode(data []byte) (*Cache, bool) {
+	r := reader{b: data}
+	if string(r.take(len(magic))) != magic {
+		return nil, false
+	}
+	c := &Cache{Version: int(r.uvarint()), Clusters: map[string]Entry{}}
+	if c.Version != version {
+		return nil, false
+	}
+	c.Mesh, c.Tool = r.string(), r.string()
+	n := r.count(32)
+	c.Valid = make([][32]byte, 0, n)
+	for i := 0; i < n && !r.bad; i++ {
+		var v [32]byte
+		copy(v[:], r.take(32))
+		c.Valid = append(c.Valid, v)
+	}
+	clusters := r.count(1)
+	for i := 0; i < clusters && !r.bad; i++ {
+		name := r.string()
+		e := Entry{Key: r.string(), Network: r.string()}
+		switch r.byte() {
+		case 0:
+		case 1:
+			e.MultiNetwork = true
+		default:
+			r.fail()
+		}
+		e.Input = r.state()
+		files := r.count(stateSize)
+		e.Files = make(map[string]FileState, files)
+		for j := 0; j < files && !r.bad; j++ {
+			f := r.string()
+			e.Files[f] = r.state()
+		}
+		c.Clusters[name] = e
+	}
+	if r.bad || len(r.b) != 0 {
+		return nil, false
+	}
+	return c, true
+}
+
+// stateSize is a FileState's encoded size: the sum and six 8-byte numbers.
+const stateSize = 32 + 6*8
+
+func appendState(b []byte, s FileState) []byte {
+	b = append(b, s.Sum[:]...)
+	for _, v := range []uint64{uint64(s.Size), uint64(s.Mtime), uint64(s.Ctime), s.Ino, s.Dev, uint64(s.Seen)} {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// reader decodes; after the first problem bad is set and every read
+// returns zero values.
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) fail() { r.bad, r.b = true, nil }
+
+func (r *reader) take(n int) []byte {
+	if r.bad || n < 0 || n > len(r.b) {
+		r.fail()
+		if n < 0 || n > 64 {
+			n = 0
+		}
+		return make([]byte, n)
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if r.bad || n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a count of items of at least min bytes each, refusing one
+// the rest of the data cannot hold.
+func (r *reader) count(min int) int {
+	v := r.uvarint()
+	if r.bad || v > uint64(len(r.b)/min) {
+		r.fail()
+		return 0
+	}
+	return int(v)
+}
+
+func (r *reader) string() string {
+	n := r.count(1)
+	return string(r.take(n))
+}
+
+func (r *reader) byte() byte {
+	b := r.take(1)
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+func (r *reader) state() FileState {
+	var s FileState
+	copy(s.Sum[:], r.take(32))
+	v := func() uint64 {
+		b := r.take(8)
+		if len(b) < 8 {
+			return 0
+		}
+		return binary.LittleEndian.Uint64(b)
+	}
+	s.Size, s.Mtime, s.Ctime = int64(v()), int64(v()), int64(v())
+	s.Ino, s.Dev, s.Seen = v(), v(), int64(v())
+	return s
+}
