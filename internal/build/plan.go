@@ -1,12 +1,15 @@
 package build
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
@@ -85,7 +88,9 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		}
 	}
 
-	m, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: fresh}, validate.Options{Parallelism: opts.Parallelism})
+	entries := newEntryStore(old)
+	vopts := validate.Options{Parallelism: opts.Parallelism, Entries: entries}
+	m, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: fresh}, vopts)
 	diags.Append(more)
 	if m == nil {
 		return nil, diags.Sorted(), nil
@@ -111,7 +116,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		}
 	}
 	if len(redo) > 0 {
-		m2, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: append(fresh, redo...)}, validate.Options{Parallelism: opts.Parallelism})
+		m2, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: append(fresh, redo...)}, vopts)
 		diags = append(diag.List(nil), more...)
 		if m2 == nil {
 			return nil, diags.Sorted(), nil
@@ -196,10 +201,12 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	// taken once the files are written (SaveCache).
 	next := &cache.Cache{Clusters: map[string]cache.Entry{}}
 	inputs := map[string]fs.FileInfo{}
+	paths := map[string]string{}
 	for _, f := range in.Clusters {
 		if f.Info != nil {
 			inputs[f.Stem] = f.Info
 		}
+		paths[f.Stem] = f.Path
 	}
 	for name, files := range hits {
 		e := old.Clusters[name]
@@ -219,6 +226,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			if fi := inputs[c.Name]; fi != nil {
 				e.Input = cache.StateOf(fi, seen)
 			}
+			e.Entries = entries.usedBy(paths[c.Name])
 			for _, rel := range out.clusterFiles[c.Name] {
 				e.Files[treeOverlays+"/"+rel] = cache.FileState{Sum: cache.SumOf(out.Overlays.Files[rel])}
 			}
@@ -233,6 +241,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			fresh2 = append(fresh2, schemaEntryName)
 		}
 	}
+	next.Docs = entries.docsFor(next)
 	next.Mesh = meshKey
 	next.Valid = apicheck.Passed()
 	if !cacheChanged && len(fresh2) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
@@ -305,6 +314,61 @@ func verifyAll(old *cache.Cache, roots map[string]string, workers int) map[strin
 	out := make(map[string]verified, len(names))
 	for i, name := range names {
 		out[name] = results[i]
+	}
+	return out
+}
+
+// entryStore is the validator's EntryStore over the cache: verdicts of the
+// previous run, those of this one, and which cluster file uses which.
+type entryStore struct {
+	mu   sync.Mutex
+	old  map[[32]byte]cache.Doc
+	new  map[[32]byte]cache.Doc
+	used map[string][][32]byte // by cluster file path, in order of use
+}
+
+func newEntryStore(old *cache.Cache) *entryStore {
+	return &entryStore{old: old.Docs, new: map[[32]byte]cache.Doc{}, used: map[string][][32]byte{}}
+}
+
+func (s *entryStore) Lookup(key [32]byte) (string, []byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.old[key]
+	return d.Name, d.JSON, ok
+}
+
+func (s *entryStore) Record(key [32]byte, name string, doc []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.new[key] = cache.Doc{Name: name, JSON: doc}
+}
+
+func (s *entryStore) Use(path string, key [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used[path] = append(s.used[path], key)
+}
+
+// usedBy lists the entries a cluster file used, sorted and once each.
+func (s *entryStore) usedBy(path string) [][32]byte {
+	keys := slices.Clone(s.used[path])
+	slices.SortFunc(keys, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(keys)
+}
+
+// docsFor returns the verdicts the next cache needs: those of the entries
+// its clusters use, so verdicts of entries nobody has any more go.
+func (s *entryStore) docsFor(next *cache.Cache) map[[32]byte]cache.Doc {
+	out := map[[32]byte]cache.Doc{}
+	for _, e := range next.Clusters {
+		for _, k := range e.Entries {
+			if d, ok := s.new[k]; ok {
+				out[k] = d
+			} else if d, ok := s.old[k]; ok {
+				out[k] = d
+			}
+		}
 	}
 	return out
 }

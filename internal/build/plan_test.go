@@ -11,6 +11,7 @@ import (
 
 	"github.com/golemtrust/meshc/internal/bench"
 	"github.com/golemtrust/meshc/internal/build"
+	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/emit"
 )
 
@@ -74,4 +75,41 @@ func sameSizeEdit(t *testing.T, path, from, to string) {
 	time.Sleep(20 * time.Millisecond)
 	require.NoError(t, os.WriteFile(path, edited, 0o644))
 	require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+}
+
+// TestRebuildWithStoredVerdicts: a rebuild takes unchanged namespace
+// entries' verdicts from the cache, yet an edited entry is validated
+// afresh: a valid edit reaches the output, an invalid one is reported
+// exactly as a cold run reports it.
+func TestRebuildWithStoredVerdicts(t *testing.T) {
+	tmp := t.TempDir()
+	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden")}
+	require.NoError(t, bench.Generate(opts.ClustersDir, 3, 4))
+	planAndWrite(t, opts)
+	c := cache.Load(opts.OutDir)
+	for i := 0; i < 3; i++ {
+		e := c.Clusters[bench.ClusterName(i)]
+		require.Len(t, e.Entries, 4, "each cluster's four namespace entries are recorded")
+		for _, k := range e.Entries {
+			require.Contains(t, c.Docs, k)
+		}
+	}
+	file := filepath.Join(opts.ClustersDir, bench.ClusterName(1)+".yaml")
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(file, bytes.Replace(data, []byte("pods: 20"), []byte("pods: 21"), 1), 0o644))
+	out := planAndWrite(t, opts)
+	require.Equal(t, 2, out.Reused)
+	golden, err := os.ReadFile(filepath.Join(opts.GoldenDir, bench.ClusterName(1)+".yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(golden), `pods: "21"`)
+
+	require.NoError(t, os.WriteFile(file, bytes.Replace(data, []byte("pods: 20"), []byte("pods: lots"), 1), 0o644))
+	_, diags, err := build.Plan(opts)
+	require.NoError(t, err)
+	_, cold := build.Validate(opts)
+	require.NotEmpty(t, cold)
+	require.Equal(t, cold.String(), diags.String())
+	require.Contains(t, diags.String(), bench.ClusterName(1)+".yaml:")
 }

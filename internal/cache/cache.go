@@ -69,6 +69,16 @@ type Entry struct {
 	// Input is the cluster file's status when it was read for Key (its
 	// Sum unused): while it holds, the file is not even read again.
 	Input FileState
+	// Entries are the hashes of the cluster file's namespace entries
+	// whose verdicts are in Cache.Docs.
+	Entries [][32]byte
+}
+
+// Doc is a namespace entry's verdict: its name and its value, decoded
+// with the schema's defaults, in JSON.
+type Doc struct {
+	Name string
+	JSON []byte
 }
 
 // Cache is every cluster's entry.
@@ -82,6 +92,9 @@ type Cache struct {
 	// kept only while the binary is the same (Tool).
 	Tool  string
 	Valid [][32]byte
+	// Docs are namespace entry verdicts by the hash of the entry's text,
+	// for the same binary (Tool) too.
+	Docs map[[32]byte]Doc
 }
 
 // Load reads the cache in dir; a missing, unreadable or foreign cache is
@@ -97,7 +110,7 @@ func Load(dir string) *Cache {
 		return empty
 	}
 	if c.Tool != toolID() {
-		c.Valid = nil
+		c.Valid, c.Docs = nil, nil
 	}
 	return c
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"encoding/binary"
 	"maps"
 	"slices"
@@ -23,6 +24,13 @@ func (c *Cache) encode() []byte {
 	for _, v := range c.Valid {
 		b = append(b, v[:]...)
 	}
+	b = binary.AppendUvarint(b, uint64(len(c.Docs)))
+	for _, k := range slices.SortedFunc(maps.Keys(c.Docs), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }) {
+		d := c.Docs[k]
+		b = append(b, k[:]...)
+		b = appendString(b, d.Name)
+		b = appendString(b, string(d.JSON))
+	}
 	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
 	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
 		e := c.Clusters[name]
@@ -31,6 +39,10 @@ func (c *Cache) encode() []byte {
 		b = appendString(b, e.Network)
 		b = append(b, boolByte(e.MultiNetwork))
 		b = appendState(b, e.Input)
+		b = binary.AppendUvarint(b, uint64(len(e.Entries)))
+		for _, k := range e.Entries {
+			b = append(b, k[:]...)
+		}
 		b = binary.AppendUvarint(b, uint64(len(e.Files)))
 		for _, f := range slices.Sorted(maps.Keys(e.Files)) {
 			b = appendString(b, f)
@@ -57,6 +69,18 @@ func decode(data []byte) (*Cache, bool) {
 		copy(v[:], r.take(32))
 		c.Valid = append(c.Valid, v)
 	}
+	docs := r.count(32 + 2)
+	if docs > 0 {
+		c.Docs = make(map[[32]byte]Doc, docs)
+	}
+	for i := 0; i < docs && !r.bad; i++ {
+		var k [32]byte
+		copy(k[:], r.take(32))
+		name := r.string()
+		// The JSON stays in the file's buffer: tens of thousands of
+		// entries would otherwise mean as many copies.
+		c.Docs[k] = Doc{Name: name, JSON: r.bytes()}
+	}
 	clusters := r.count(1)
 	for i := 0; i < clusters && !r.bad; i++ {
 		name := r.string()
@@ -69,6 +93,12 @@ func decode(data []byte) (*Cache, bool) {
 			r.fail()
 		}
 		e.Input = r.state()
+		entries := r.count(32)
+		for j := 0; j < entries && !r.bad; j++ {
+			var k [32]byte
+			copy(k[:], r.take(32))
+			e.Entries = append(e.Entries, k)
+		}
 		files := r.count(stateSize)
 		e.Files = make(map[string]FileState, files)
 		for j := 0; j < files && !r.bad; j++ {
@@ -152,6 +182,12 @@ func (r *reader) count(min int) int {
 func (r *reader) string() string {
 	n := r.count(1)
 	return string(r.take(n))
+}
+
+func (r *reader) bytes() []byte {
+	n := r.count(1)
+	b := r.take(n)
+	return b[:len(b):len(b)]
 }
 
 func (r *reader) byte() byte {

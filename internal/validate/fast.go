@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"path/filepath"
 	"sync"
 
@@ -68,61 +70,103 @@ func (w *worker) adopt(sch *schema) {
 // the whole run. The text determines the result: the entry's name and
 // decoded value with the schema's defaults, or that it is not valid.
 type entryMemo struct {
-	mu sync.Mutex
-	m  map[string]*entryVerdict
+	mu    sync.Mutex
+	m     map[string]*entryVerdict
+	store EntryStore // nil: nothing from or for other runs
 }
 
 type entryVerdict struct {
 	name string
 	doc  namespaceDoc // shared by every cluster with this text: read only
 	ok   bool
+	key  [32]byte // sha256 of the text
 }
 
-func newEntryMemo() *entryMemo { return &entryMemo{m: map[string]*entryVerdict{}} }
+// EntryStore keeps namespace entry verdicts across runs of the same meshc
+// binary (the build cache does): the result of unifying an entry's text
+// with #Namespace depends on nothing else. Only valid entries are kept.
+// Methods are called from several goroutines.
+type EntryStore interface {
+	// Lookup returns a verdict an earlier run recorded for the entry
+	// text with this hash, as its name and decoded value in JSON.
+	Lookup(key [32]byte) (name string, doc []byte, ok bool)
+	// Record keeps a valid entry's verdict.
+	Record(key [32]byte, name string, doc []byte)
+	// Use says the cluster file at path has the entry with this hash.
+	Use(path string, key [32]byte)
+}
+
+func newEntryMemo(store EntryStore) *entryMemo {
+	return &entryMemo{m: map[string]*entryVerdict{}, store: store}
+}
 
 func (m *entryMemo) get(sch *schema, path string, text []byte) *entryVerdict {
 	m.mu.Lock()
 	v, ok := m.m[string(text)]
 	m.mu.Unlock()
-	if ok {
-		return v
+	if !ok {
+		v = m.verdict(sch, path, text)
+		m.mu.Lock()
+		m.m[string(text)] = v
+		m.mu.Unlock()
 	}
-	v = checkEntry(sch, path, text)
-	m.mu.Lock()
-	m.m[string(text)] = v
-	m.mu.Unlock()
+	if v.ok && m.store != nil {
+		m.store.Use(path, v.key)
+	}
+	return v
+}
+
+func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict {
+	key := sha256.Sum256(text)
+	if m.store != nil {
+		if name, doc, ok := m.store.Lookup(key); ok {
+			v := &entryVerdict{name: name, ok: true, key: key}
+			if json.Unmarshal(doc, &v.doc) == nil {
+				return v
+			}
+		}
+	}
+	v, doc := checkEntry(sch, path, text)
+	v.key = key
+	if v.ok && m.store != nil {
+		m.store.Record(key, v.name, doc)
+	}
 	return v
 }
 
 // checkEntry parses one namespace entry on its own and unifies its value
 // with #Namespace.
-func checkEntry(sch *schema, path string, text []byte) *entryVerdict {
+func checkEntry(sch *schema, path string, text []byte) (*entryVerdict, []byte) {
 	bad := &entryVerdict{}
 	f, diags := load.Parse(path, text)
 	if f == nil || len(diags) > 0 {
-		return bad
+		return bad, nil
 	}
 	raw := sch.ctx.BuildFile(f.AST)
 	if raw.Err() != nil {
-		return bad
+		return bad, nil
 	}
 	it, err := raw.Fields(cue.Optional(true), cue.Definitions(true), cue.Hidden(true))
 	if err != nil || !it.Next() {
-		return bad
+		return bad, nil
 	}
 	sel, value := it.Selector(), it.Value()
 	if it.Next() || sel.LabelType() != cue.StringLabel || sel.IsConstraint() {
-		return bad
+		return bad, nil
 	}
 	u := sch.namespace.Unify(value)
 	if u.Err() != nil || u.Validate(cue.Concrete(true)) != nil {
-		return bad
+		return bad, nil
+	}
+	doc, err := u.MarshalJSON()
+	if err != nil {
+		return bad, nil
 	}
 	v := &entryVerdict{name: sel.Unquoted(), ok: true}
-	if decode(u, &v.doc) != nil {
-		return bad
+	if json.Unmarshal(doc, &v.doc) != nil {
+		return bad, nil
 	}
-	return v
+	return v, doc
 }
 
 // fastCluster validates a cluster file on the fast path. ok is false when

@@ -79,7 +79,7 @@ sidecar:
 				t.Fatal(err)
 			}
 			info, _ := meshFile(sch, in.Mesh)
-			w := &worker{info: info, memo: newEntryMemo()}
+			w := &worker{info: info, memo: newEntryMemo(nil)}
 			for _, f := range in.Clusters {
 				if ext := filepath.Ext(f.Path); ext != ".yaml" && ext != ".yml" {
 					continue

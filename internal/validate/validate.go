@@ -37,6 +37,8 @@ type Options struct {
 	// Whole validates every cluster file whole, never on the fast path
 	// (fast.go); the tests compare the two.
 	Whole bool
+	// Entries, when set, keeps namespace entry verdicts across runs.
+	Entries EntryStore
 }
 
 // Mesh validates the mesh file and every cluster file. It returns the model
@@ -68,7 +70,7 @@ func Mesh(in *load.Input, opts Options) (*mesh.Mesh, diag.List) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	memo := newEntryMemo()
+	memo := newEntryMemo(opts.Entries)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for n := 0; n < min(workers, len(in.Clusters)); n++ {
