@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/golemtrust/meshc/internal/build"
@@ -74,6 +75,62 @@ var stages = []stage{
 	{"EmitWrite", benchEmitWrite},
 	{"EmitCheck", benchEmitCheck},
 	{"Build", benchBuild},
+	{"CheckCached", benchCheckCached},
+	{"Rebuild", benchRebuild},
+}
+
+// built runs meshc build's steps (Plan, Write, SaveCache) into the
+// fixture's folders, failing on any problem.
+func (f *fixture) built(tb testing.TB) *build.Output {
+	tb.Helper()
+	out, diags, err := build.Plan(f.opts)
+	if err != nil || out == nil || len(diags) != 0 {
+		tb.Fatalf("plan: %v\n%s", err, diags)
+	}
+	if err := emit.Write(out.Trees()...); err != nil {
+		tb.Fatal(err)
+	}
+	if err := out.SaveCache(f.opts.OutDir); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// benchCheckCached is meshc check with nothing changed and the build
+// cache in place: every output file verified, nothing compiled.
+func benchCheckCached(tb testing.TB, f *fixture, n int, reset func()) {
+	f.built(tb)
+	reset()
+	for i := 0; i < n; i++ {
+		out, diags, err := build.Plan(f.opts)
+		if err != nil || out == nil || len(diags) != 0 {
+			tb.Fatalf("plan: %v\n%s", err, diags)
+		}
+		if d, err := emit.Check(out.Trees()...); err != nil || d != "" {
+			tb.Fatalf("check: %v\n%.2000s", err, d)
+		}
+	}
+}
+
+// benchRebuild is meshc build after editing one cluster file (a label
+// value in its first namespace, different each time).
+func benchRebuild(tb testing.TB, f *fixture, n int, reset func()) {
+	f.built(tb)
+	file := filepath.Join(f.opts.ClustersDir, ClusterName(0)+".yaml")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reset()
+	for i := 0; i < n; i++ {
+		edited := strings.Replace(string(orig), `cost-center: "1000"`, fmt.Sprintf(`cost-center: "r%d"`, i), 1)
+		if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		if out := f.built(tb); out.Reused != len(out.Golden.Kept) || len(out.Golden.Files) != 1 {
+			tb.Fatalf("rebuild compiled %d clusters, want the edited one", len(out.Golden.Files))
+		}
+	}
 }
 
 func benchLoad(tb testing.TB, f *fixture, n int, reset func()) {
@@ -173,6 +230,10 @@ func BenchmarkCompile(b *testing.B)   { runStage(b, stages[2], stageClusters, st
 func BenchmarkEmitWrite(b *testing.B) { runStage(b, stages[3], stageClusters, stageNamespaces) }
 func BenchmarkEmitCheck(b *testing.B) { runStage(b, stages[4], stageClusters, stageNamespaces) }
 func BenchmarkBuild(b *testing.B)     { runStage(b, stages[5], stageClusters, stageNamespaces) }
+func BenchmarkCheckCached(b *testing.B) {
+	runStage(b, stages[6], stageClusters, stageNamespaces)
+}
+func BenchmarkRebuild(b *testing.B) { runStage(b, stages[7], stageClusters, stageNamespaces) }
 
 // BenchmarkBuildSizes is the cold build at several sizes: with linear
 // growth, ns/namespace stays flat.
