@@ -24,12 +24,18 @@ func (c *Cache) encode() []byte {
 	for _, v := range c.Valid {
 		b = append(b, v[:]...)
 	}
+	// A cluster names its entries by their number in this table: fifty
+	// 32-byte hashes per cluster would make the cache several times
+	// larger, and it is read and written on every run.
 	b = binary.AppendUvarint(b, uint64(len(c.Docs)))
-	for _, k := range slices.SortedFunc(maps.Keys(c.Docs), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }) {
+	docKeys := slices.SortedFunc(maps.Keys(c.Docs), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	number := make(map[[32]byte]int, len(docKeys))
+	for i, k := range docKeys {
 		d := c.Docs[k]
 		b = append(b, k[:]...)
 		b = appendString(b, d.Name)
 		b = appendString(b, string(d.JSON))
+		number[k] = i
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
 	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
@@ -39,9 +45,15 @@ func (c *Cache) encode() []byte {
 		b = appendString(b, e.Network)
 		b = append(b, boolByte(e.MultiNetwork))
 		b = appendState(b, e.Input)
-		b = binary.AppendUvarint(b, uint64(len(e.Entries)))
+		var known []int
 		for _, k := range e.Entries {
-			b = append(b, k[:]...)
+			if i, ok := number[k]; ok { // an entry without a verdict is not worth naming
+				known = append(known, i)
+			}
+		}
+		b = binary.AppendUvarint(b, uint64(len(known)))
+		for _, i := range known {
+			b = binary.AppendUvarint(b, uint64(i))
 		}
 		b = binary.AppendUvarint(b, uint64(len(e.Files)))
 		for _, f := range slices.Sorted(maps.Keys(e.Files)) {
@@ -73,9 +85,11 @@ func decode(data []byte) (*Cache, bool) {
 	if docs > 0 {
 		c.Docs = make(map[[32]byte]Doc, docs)
 	}
+	docKeys := make([][32]byte, 0, docs)
 	for i := 0; i < docs && !r.bad; i++ {
 		var k [32]byte
 		copy(k[:], r.take(32))
+		docKeys = append(docKeys, k)
 		name := r.string()
 		// The JSON stays in the file's buffer: tens of thousands of
 		// entries would otherwise mean as many copies.
@@ -93,11 +107,13 @@ func decode(data []byte) (*Cache, bool) {
 			r.fail()
 		}
 		e.Input = r.state()
-		entries := r.count(32)
+		entries := r.count(1)
 		for j := 0; j < entries && !r.bad; j++ {
-			var k [32]byte
-			copy(k[:], r.take(32))
-			e.Entries = append(e.Entries, k)
+			if i := r.uvarint(); i < uint64(len(docKeys)) {
+				e.Entries = append(e.Entries, docKeys[i])
+			} else {
+				r.fail()
+			}
 		}
 		files := r.count(stateSize)
 		e.Files = make(map[string]FileState, files)
