@@ -544,6 +544,6 @@ func testDeterministic(t *testing.T, bin string) {
 	for k, d := range digests {
 		assert.Equal(t, want, d, "%s differs", k)
 	}
-	assert.Greater(t, len(first), 100)
+	assert.Greater(t, len(first), 50, "a tree this small cannot show much")
 	t.Logf("%d runs, %d files each, all %s", len(digests), len(first), want)
 }

@@ -130,7 +130,22 @@ func TestEveryStringSurvives(t *testing.T) {
 					where := name + " (" + parser + ")"
 					// Each source holds some of the objects; whichever it
 					// holds must carry every string intact.
-					for _, o := range decode(t, sources[name]) {
+					objects := decode(t, sources[name])
+					// A kustomization carries its patches inline, as YAML
+					// in a string: decoded with the same parser, they
+					// must carry every string too.
+					for _, o := range objects {
+						if o["kind"] != "Kustomization" {
+							continue
+						}
+						patches, _ := o["patches"].([]any)
+						for _, p := range patches {
+							if text, ok := dig(p, "patch").(string); ok {
+								objects = append(objects, decode(t, text)...)
+							}
+						}
+					}
+					for _, o := range objects {
 						id := fmt.Sprint(o["kind"], "/", dig(o, "metadata", "name"))
 						switch id {
 						case "Namespace/strings":

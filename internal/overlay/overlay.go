@@ -101,7 +101,7 @@ func part(files Files, dir string, objects []*compile.Object, printed Printed) e
 	var components []string
 	seenComponent := map[string]bool{}
 	grouped := map[string][]compile.Doc{}
-	var patches []string
+	var patches []namedPatch
 	for _, o := range objects {
 		if o.Component == "" {
 			f := groupName(o.Doc)
@@ -119,9 +119,7 @@ func part(files Files, dir string, objects []*compile.Object, printed Printed) e
 		if p == nil {
 			continue
 		}
-		f := "patch-" + fileName(o.Doc)
-		files[path.Join(dir, f)] = Encode(p)
-		patches = append(patches, f)
+		patches = append(patches, namedPatch{fileName(o.Doc), Encode(p)})
 	}
 	var resources []string
 	if len(grouped) > 0 {
@@ -149,15 +147,24 @@ func part(files Files, dir string, objects []*compile.Object, printed Printed) e
 		k["resources"] = strList(resources)
 	}
 	if len(patches) > 0 {
-		sort.Strings(patches)
+		// Inline, in the kustomization: a file per patch would be five
+		// more files per cluster to write, stat and check on every build.
+		sort.Slice(patches, func(i, j int) bool { return patches[i].name < patches[j].name })
 		list := make([]any, len(patches))
 		for i, p := range patches {
-			list[i] = compile.Doc{"path": p}
+			list[i] = compile.Doc{"patch": string(p.yaml)}
 		}
 		k["patches"] = list
 	}
 	files[path.Join(dir, "kustomization.yaml")] = Encode(k)
 	return nil
+}
+
+// namedPatch is a patch's YAML and the name it sorts by (its object's
+// kind and name).
+type namedPatch struct {
+	name string
+	yaml []byte
 }
 
 // patch returns the strategic-merge patch that turns shared into doc, or nil
