@@ -363,6 +363,9 @@ func (s *entryStore) docsFor(next *cache.Cache) map[[32]byte]cache.Doc {
 	out := map[[32]byte]cache.Doc{}
 	for _, e := range next.Clusters {
 		for _, k := range e.Entries {
+			if _, done := out[k]; done {
+				continue // fleets share entries: most keys come again
+			}
 			if d, ok := s.new[k]; ok {
 				out[k] = d
 			} else if d, ok := s.old[k]; ok {

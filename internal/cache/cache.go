@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -270,26 +271,27 @@ func (s FileState) racy() bool {
 // status moved, as after a copy or touch, or a racy record that the bytes
 // confirmed and that is not racy any more); ok is false otherwise.
 func (e Entry) Verify(roots map[string]string) (now map[string]FileState, changed, ok bool) {
-	now = make(map[string]FileState, len(e.Files))
+	// Called for every output file of the mesh on every run: one lstat
+	// per file into a reused buffer, and a new map only when a state
+	// moved.
+	var st syscall.Stat_t
 	for name, rec := range e.Files {
 		tree, rel, found := cut(name)
 		root, known := roots[tree]
 		if !found || !known {
 			return nil, false, false
 		}
-		full := filepath.Join(root, filepath.FromSlash(rel))
+		full := root + string(filepath.Separator) + filepath.FromSlash(rel)
 		seen := time.Now().UnixNano()
-		fi, err := os.Lstat(full)
-		if err != nil || !fi.Mode().IsRegular() {
+		if err := syscall.Lstat(full, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 			return nil, false, false
 		}
-		st := stateOf(fi)
-		if st.Size != rec.Size {
+		cur := FileState{Size: st.Size, Mtime: time.Unix(st.Mtim.Unix()).UnixNano(), Ctime: time.Unix(st.Ctim.Unix()).UnixNano(), Ino: st.Ino, Dev: uint64(st.Dev)}
+		if cur.Size != rec.Size {
 			return nil, false, false
 		}
-		same := st.Mtime == rec.Mtime && st.Ctime == rec.Ctime && st.Ino == rec.Ino && st.Dev == rec.Dev
+		same := cur.Mtime == rec.Mtime && cur.Ctime == rec.Ctime && cur.Ino == rec.Ino && cur.Dev == rec.Dev
 		if same && !rec.racy() {
-			now[name] = rec
 			continue
 		}
 		// The status cannot prove it: compare the bytes.
@@ -297,22 +299,26 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 		if err != nil || SumOf(data) != rec.Sum {
 			return nil, false, false
 		}
+		next := rec
 		if same {
 			// Racy when recorded; if it is not any more, record that, so
 			// the next run need not read it.
-			rec2 := rec
-			rec2.Seen = seen
-			if !rec2.racy() {
-				now[name] = rec2
-				changed = true
-			} else {
-				now[name] = rec
+			next.Seen = seen
+			if next.racy() {
+				continue
 			}
-			continue
+		} else {
+			cur.Sum, cur.Seen = rec.Sum, seen
+			next = cur
 		}
-		st.Sum, st.Seen = rec.Sum, seen
-		now[name] = st
+		if now == nil {
+			now = maps.Clone(e.Files)
+		}
+		now[name] = next
 		changed = true
+	}
+	if now == nil {
+		now = e.Files
 	}
 	return now, changed, true
 }

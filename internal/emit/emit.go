@@ -181,9 +181,7 @@ func plan(t *Tree) (*treePlan, error) {
 	// nothing to look for (looking costs a stat per file).
 	if _, err := os.Lstat(filepath.Join(t.Dir, WritingName)); err != nil {
 		slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
-		p.index = append(p.index, paths...)
-		slices.Sort(p.index)
-		p.index = slices.Compact(p.index)
+		p.index = mergeSorted(p.index, paths)
 		return p, nil
 	}
 	p.interrupted = true
@@ -202,9 +200,7 @@ func plan(t *Tree) (*treePlan, error) {
 		}
 	}
 	slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
-	p.index = append(p.index, paths...)
-	slices.Sort(p.index)
-	p.index = slices.Compact(p.index)
+	p.index = mergeSorted(p.index, paths)
 	return p, nil
 }
 
@@ -319,7 +315,7 @@ func (p *treePlan) write() error {
 	if err := os.WriteFile(filepath.Join(dir, WritingName), nil, 0o644); err != nil {
 		return err
 	}
-	both := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(p.oldIndex), p.index...))))
+	both := mergeSorted(p.oldIndex, p.index)
 	if !slices.Equal(both, p.oldIndex) {
 		if err := writeIndex(dir, both); err != nil {
 			return err
@@ -561,4 +557,27 @@ func fastUnclean(p string) bool {
 		return true
 	}
 	return strings.Contains(p, "/.") || strings.Contains(p, "./") || strings.Contains(p, "//") || strings.ContainsAny(p, "\\\x00")
+}
+
+// mergeSorted returns the sorted union of two sorted lists, each name once:
+// index lists hold every file of a large mesh, and sorting them again on
+// every run showed in incremental builds.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var next string
+		switch {
+		case j == len(b) || i < len(a) && a[i] < b[j]:
+			next, i = a[i], i+1
+		case i == len(a) || b[j] < a[i]:
+			next, j = b[j], j+1
+		default:
+			next, i, j = a[i], i+1, j+1
+		}
+		if len(out) == 0 || out[len(out)-1] != next {
+			out = append(out, next)
+		}
+	}
+	return out
 }

@@ -432,3 +432,10 @@ func TestSafePath(t *testing.T) {
 		assert.Error(t, safePath(p), "%q", p)
 	}
 }
+
+func TestMergeSorted(t *testing.T) {
+	assert.Equal(t, []string{"a", "b", "c", "d"}, mergeSorted([]string{"a", "c"}, []string{"b", "c", "d"}))
+	assert.Equal(t, []string{"a"}, mergeSorted([]string{"a", "a"}, nil))
+	assert.Equal(t, []string{}, mergeSorted(nil, nil))
+	assert.Equal(t, []string{"x", "y"}, mergeSorted(nil, []string{"x", "y", "y"}))
+}
