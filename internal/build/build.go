@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
@@ -111,20 +112,57 @@ func (o *Output) SaveCache(dir string) error {
 	if o.Cache == nil {
 		return nil
 	}
+	type racyFile struct{ cluster, key, full string }
+	var racy []racyFile
+	var until time.Time
 	for _, name := range o.unstated {
 		e := o.Cache.Clusters[name]
 		for key, st := range e.Files {
 			tree, rel, _ := strings.Cut(key, "/")
-			now, ok := cache.Stat(filepath.Join(o.roots[tree], filepath.FromSlash(rel)), st.Sum)
+			full := filepath.Join(o.roots[tree], filepath.FromSlash(rel))
+			now, ok := cache.Stat(full, st.Sum)
 			if !ok {
 				delete(o.Cache.Clusters, name) // not there as written: do not trust it next time
 				break
 			}
 			e.Files[key] = now
+			if r, end := now.Racy(); r {
+				racy = append(racy, racyFile{name, key, full})
+				until = maxTime(until, end)
+			}
 		}
 	}
 	o.unstated = nil
+	// Files written just now are racy: the next run would read and hash
+	// them. A handful cost nothing; after a large build, wait out the
+	// margin (at most 100 ms on file systems with fine timestamps) and
+	// look again, so the next check or rebuild trusts their status.
+	if len(racy) > settleAbove {
+		time.Sleep(time.Until(until) + time.Millisecond)
+		for _, f := range racy {
+			e, ok := o.Cache.Clusters[f.cluster]
+			if !ok {
+				continue
+			}
+			if st, ok := cache.Settle(f.full, e.Files[f.key]); ok {
+				e.Files[f.key] = st
+			} else {
+				delete(o.Cache.Clusters, f.cluster)
+			}
+		}
+	}
 	return o.Cache.Save(dir)
+}
+
+// settleAbove is how many racy files a build leaves for the next run to
+// hash before it waits them out instead.
+const settleAbove = 100
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Counts returns how many overlay and golden files the output holds,

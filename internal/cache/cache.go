@@ -256,12 +256,37 @@ func stateOf(fi fs.FileInfo) FileState {
 // an edit within the file system's timestamp granularity of the moment it
 // was recorded could leave size and times as they were. File systems with
 // whole-second timestamps get a wider margin.
-func (s FileState) racy() bool {
-	margin := int64(100 * time.Millisecond)
+func (s FileState) racy() bool { return s.Ctime+s.margin() > s.Seen }
+
+func (s FileState) margin() int64 {
 	if s.Ctime%int64(time.Second) == 0 || s.Ctime == 0 {
-		margin = int64(2 * time.Second)
+		return int64(2 * time.Second)
 	}
-	return s.Ctime+margin > s.Seen
+	return int64(100 * time.Millisecond)
+}
+
+// Racy reports whether the state cannot prove its file unchanged on the
+// next run (it will be compared by hash), and until when that lasts.
+func (s FileState) Racy() (bool, time.Time) {
+	return s.racy(), time.Unix(0, s.Ctime+s.margin())
+}
+
+// Settle looks at a racy file again once its margin has passed: when its
+// status is still the recorded one, the record is renewed and no longer
+// racy; ok is false when the status moved (the file is not known to hold
+// what meshc wrote).
+func Settle(full string, rec FileState) (FileState, bool) {
+	seen := time.Now().UnixNano()
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.Mode().IsRegular() {
+		return FileState{}, false
+	}
+	cur := stateOf(fi)
+	if cur.Size != rec.Size || cur.Mtime != rec.Mtime || cur.Ctime != rec.Ctime || cur.Ino != rec.Ino || cur.Dev != rec.Dev {
+		return FileState{}, false
+	}
+	rec.Seen = seen
+	return rec, true
 }
 
 // Verify checks every file an entry recorded, under roots ("overlays" and

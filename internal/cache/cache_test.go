@@ -127,3 +127,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestSettle(t *testing.T) {
+	root := t.TempDir()
+	full := filepath.Join(root, "golden", "c.yaml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+	require.NoError(t, os.WriteFile(full, []byte("kind: A\n"), 0o644))
+	st, ok := Stat(full, SumOf([]byte("kind: A\n")))
+	require.True(t, ok)
+	racy, until := st.Racy()
+	require.True(t, racy, "just written: racy")
+	time.Sleep(time.Until(until) + time.Millisecond)
+	settled, ok := Settle(full, st)
+	require.True(t, ok)
+	racy, _ = settled.Racy()
+	assert.False(t, racy, "looked at again after the margin: trusted")
+
+	// An edit in between is not settled into trust.
+	require.NoError(t, os.WriteFile(full, []byte("kind: B\n"), 0o644))
+	_, ok = Settle(full, st)
+	assert.False(t, ok)
+}
