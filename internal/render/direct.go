@@ -34,6 +34,7 @@ func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 	type entry struct {
 		id  resid.ResId
 		doc compile.Doc
+		key string // legacySortString(id), made once: the sort compares it n log n times
 	}
 	entries := make([]entry, len(objs))
 	for i, o := range objs {
@@ -43,9 +44,12 @@ func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 		apiVersion, _ := o["apiVersion"].(string)
 		kind, _ := o["kind"].(string)
 		group, version := resid.ParseGroupVersion(apiVersion)
-		entries[i] = entry{resid.NewResIdWithNamespace(resid.NewGvk(group, version, kind), name, ns), o}
+		id := resid.NewResIdWithNamespace(resid.NewGvk(group, version, kind), name, ns)
+		entries[i] = entry{id, o, legacySortString(id)}
 	}
-	sort.Slice(entries, func(i, j int) bool { return legacyLess(entries[i].id, entries[j].id) })
+	sort.Slice(entries, func(i, j int) bool {
+		return legacyLess(entries[i].id, entries[j].id, entries[i].key, entries[j].key)
+	})
 	var buf []byte
 	spans := make([][2]int, len(entries))
 	for i, e := range entries {
@@ -75,11 +79,11 @@ func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 // legacyLess is kustomize's legacy resource order (api/internal/builtins
 // SortOrderTransformer, which Go cannot import): by kind priority, then
 // group/version/kind, then namespace and name.
-func legacyLess(a, b resid.ResId) bool {
+func legacyLess(a, b resid.ResId, aKey, bKey string) bool {
 	if !a.Gvk.Equals(b.Gvk) {
 		return a.Gvk.IsLessThan(b.Gvk)
 	}
-	return legacySortString(a) < legacySortString(b)
+	return aKey < bKey // legacySortString of each
 }
 
 func legacySortString(id resid.ResId) string {
