@@ -333,15 +333,6 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster) er
 	return nil
 }
 
-func sortedPaths(files overlay.Files) []string {
-	out := make([]string, 0, len(files))
-	for p := range files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // clusterOfOverlay names the cluster an overlays/ path belongs to, or "".
 func clusterOfOverlay(rel string) string {
 	parts := strings.Split(rel, "/")
