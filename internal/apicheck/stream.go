@@ -78,6 +78,11 @@ func decodeDocument(d document) (*object, *Error) {
 	if !ok {
 		return nil, &Error{Reason: fmt.Sprintf("a Kubernetes object must be a mapping, not %s", describe(v))}
 	}
+	return newObject(js, m), nil
+}
+
+// newObject is a decoded object with its identity read off.
+func newObject(js []byte, m map[string]any) *object {
 	o := &object{json: js, m: m}
 	o.apiVersion, _ = m["apiVersion"].(string)
 	o.kind, _ = m["kind"].(string)
@@ -85,11 +90,10 @@ func decodeDocument(d document) (*object, *Error) {
 		o.name, _ = md["name"].(string)
 		o.namespace, _ = md["namespace"].(string)
 	}
-	gv, err := schema.ParseGroupVersion(o.apiVersion)
-	if err == nil {
+	if gv, err := schema.ParseGroupVersion(o.apiVersion); err == nil {
 		o.gvk = gv.WithKind(o.kind)
 	}
-	return o, nil
+	return o
 }
 
 // stripComments drops whole-line comments, to tell an empty document.
@@ -128,17 +132,7 @@ func objectOf(doc map[string]any) (*object, *Error) {
 	if err := utiljson.Unmarshal(js, &m); err != nil {
 		return nil, &Error{Reason: "invalid document: " + err.Error()}
 	}
-	o := &object{json: js, m: m}
-	o.apiVersion, _ = m["apiVersion"].(string)
-	o.kind, _ = m["kind"].(string)
-	if md, ok := m["metadata"].(map[string]any); ok {
-		o.name, _ = md["name"].(string)
-		o.namespace, _ = md["namespace"].(string)
-	}
-	if gv, err := schema.ParseGroupVersion(o.apiVersion); err == nil {
-		o.gvk = gv.WithKind(o.kind)
-	}
-	return o, nil
+	return newObject(js, m), nil
 }
 
 // object checks one decoded object against its API definition.

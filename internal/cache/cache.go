@@ -239,8 +239,13 @@ func StateOf(fi fs.FileInfo, seen int64) FileState {
 // Holds reports whether a file's status now proves it is the file whose
 // state was recorded: same size, times and inode, and not racy.
 func (s FileState) Holds(fi fs.FileInfo) bool {
-	now := stateOf(fi)
-	return s.Seen != 0 && now.Size == s.Size && now.Mtime == s.Mtime && now.Ctime == s.Ctime && now.Ino == s.Ino && now.Dev == s.Dev && !s.racy()
+	return s.Seen != 0 && sameStatus(stateOf(fi), s) && !s.racy()
+}
+
+// sameStatus reports whether two states describe the same file, unwritten
+// since: same inode, size and times (sums and when they were seen aside).
+func sameStatus(a, b FileState) bool {
+	return a.Size == b.Size && a.Mtime == b.Mtime && a.Ctime == b.Ctime && a.Ino == b.Ino && a.Dev == b.Dev
 }
 
 func stateOf(fi fs.FileInfo) FileState {
@@ -281,8 +286,7 @@ func Settle(full string, rec FileState) (FileState, bool) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return FileState{}, false
 	}
-	cur := stateOf(fi)
-	if cur.Size != rec.Size || cur.Mtime != rec.Mtime || cur.Ctime != rec.Ctime || cur.Ino != rec.Ino || cur.Dev != rec.Dev {
+	if !sameStatus(stateOf(fi), rec) {
 		return FileState{}, false
 	}
 	rec.Seen = seen
@@ -315,7 +319,7 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 		if cur.Size != rec.Size {
 			return nil, false, false
 		}
-		same := cur.Mtime == rec.Mtime && cur.Ctime == rec.Ctime && cur.Ino == rec.Ino && cur.Dev == rec.Dev
+		same := sameStatus(cur, rec)
 		if same && !rec.racy() {
 			continue
 		}
