@@ -231,15 +231,22 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
 	}
 	if opts.SchemaDir != "" {
-		// The schema files depend only on cue/, not on the mesh: the same
-		// with or without --cluster.
-		files, err := jsonschema.Files()
-		if err != nil {
-			return nil, fmt.Errorf("meshc bug: JSON Schema: %w", err)
+		var err error
+		if o.Schema, err = schemaTree(opts.SchemaDir); err != nil {
+			return nil, err
 		}
-		o.Schema = &emit.Tree{Dir: opts.SchemaDir, Files: files}
 	}
 	return o, nil
+}
+
+// schemaTree generates the editors' JSON Schema files. They depend only on
+// cue/, not on the mesh: the same with or without --cluster.
+func schemaTree(dir string) (*emit.Tree, error) {
+	files, err := jsonschema.Files()
+	if err != nil {
+		return nil, fmt.Errorf("meshc bug: JSON Schema: %w", err)
+	}
+	return &emit.Tree{Dir: dir, Files: files}, nil
 }
 
 // clusterOutput is what one cluster contributes to the output.
@@ -273,7 +280,7 @@ func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
 	if err != nil {
 		return clusterOutput{err: err}
 	}
-	if err := checkAPIs(c.Name, objs, cc); err != nil {
+	if err := checkAPIs(c.Name, objs, cc, files); err != nil {
 		return clusterOutput{err: err}
 	}
 	return clusterOutput{files: files, golden: out}
@@ -307,7 +314,7 @@ func parallel(n, workers int, work func(i int)) {
 // checkAPIs validates every object meshc emits for a cluster against the
 // real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
 // values). A failure is a meshc bug: it must never reach a cluster.
-func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster) error {
+func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster, files overlay.Files) error {
 	var errs []string
 	check := func(source string, key [32]byte, doc compile.Doc) {
 		for _, e := range apicheck.Object(source, key, doc) {
@@ -324,8 +331,8 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster) er
 		check(path.Join("overlays", overlay.FluxDir, cluster, "sync.yaml"), sha256.Sum256(overlay.Encode(d)), d)
 	}
 	for _, name := range slices.Sorted(maps.Keys(cc.IstioOperators)) {
-		d := cc.IstioOperators[name]
-		check(path.Join("overlays", overlay.IstioctlDir, cluster, name), sha256.Sum256(overlay.Encode(d)), d)
+		rel := path.Join(overlay.IstioctlDir, cluster, name) // one document: the file's bytes are its own
+		check(path.Join("overlays", rel), sha256.Sum256(files[rel]), cc.IstioOperators[name])
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))

@@ -2,7 +2,6 @@ package build
 
 import (
 	"bytes"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/emit"
-	"github.com/golemtrust/meshc/internal/jsonschema"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/validate"
@@ -149,30 +147,8 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	}
 	var schemaEntry *cache.Entry
 	if opts.SchemaDir != "" {
-		key := cache.Key(nil, nil)
-		if e, ok := old.Clusters[schemaEntryName]; ok && e.Key == key {
-			if v := verified[schemaEntryName]; v.files != nil {
-				files, changed := v.files, v.changed
-				out.Schema = &emit.Tree{Dir: opts.SchemaDir, Kept: map[string]bool{}}
-				for name := range files {
-					out.Schema.Kept[strings.TrimPrefix(name, treeSchema+"/")] = true
-				}
-				e.Files = files
-				schemaEntry = &e
-				cacheChanged = cacheChanged || changed
-			}
-		}
-		if out.Schema == nil {
-			files, err := jsonschema.Files()
-			if err != nil {
-				return nil, diags, fmt.Errorf("meshc bug: JSON Schema: %w", err)
-			}
-			out.Schema = &emit.Tree{Dir: opts.SchemaDir, Files: files}
-			e := cache.Entry{Key: key, Files: map[string]cache.FileState{}}
-			for name, data := range files {
-				e.Files[treeSchema+"/"+name] = cache.FileState{Sum: cache.SumOf(data)}
-			}
-			schemaEntry = &e
+		if out.Schema, schemaEntry, err = schemaOutput(opts.SchemaDir, old, verified[schemaEntryName]); err != nil {
+			return nil, diags, err
 		}
 	}
 	selected := func(name string) bool { return out.Overlays.Owns == nil || out.Overlays.Owns(name+"/") }
@@ -216,7 +192,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		}
 		next.Clusters[name] = e
 	}
-	var fresh2 []string
+	var compiled []string // entries whose file states SaveCache takes
 	if len(diags) == 0 {
 		for _, c := range m.Clusters {
 			if !selected(c.Name) {
@@ -232,23 +208,23 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			}
 			e.Files[treeGolden+"/"+c.Name+".yaml"] = cache.FileState{Sum: cache.SumOf(out.Golden.Files[c.Name+".yaml"])}
 			next.Clusters[c.Name] = e
-			fresh2 = append(fresh2, c.Name)
+			compiled = append(compiled, c.Name)
 		}
 	}
 	if schemaEntry != nil && len(diags) == 0 {
 		next.Clusters[schemaEntryName] = *schemaEntry
 		if out.Schema.Files != nil {
-			fresh2 = append(fresh2, schemaEntryName)
+			compiled = append(compiled, schemaEntryName)
 		}
 	}
 	next.Docs = entries.docsFor(next)
 	next.Mesh = meshKey
 	next.Valid = apicheck.Passed()
-	if !cacheChanged && len(fresh2) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
+	if !cacheChanged && len(compiled) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
 		next = nil // nothing to record: the cache stays as it is
 	}
 	out.Cache = next
-	out.unstated = fresh2
+	out.unstated = compiled
 	out.roots = roots
 	return out, diags, nil
 }
@@ -374,4 +350,28 @@ func (s *entryStore) docsFor(next *cache.Cache) map[[32]byte]cache.Doc {
 		}
 	}
 	return out
+}
+
+// schemaOutput is the schema tree for dir: kept as it is on disk when this
+// binary wrote it there and it is as written (v, from verifyAll), generated
+// otherwise; with the cache entry that records it.
+func schemaOutput(dir string, old *cache.Cache, v verified) (*emit.Tree, *cache.Entry, error) {
+	key := cache.Key(nil, nil) // the binary alone
+	if e, ok := old.Clusters[schemaEntryName]; ok && e.Key == key && v.files != nil {
+		t := &emit.Tree{Dir: dir, Kept: map[string]bool{}}
+		for name := range v.files {
+			t.Kept[strings.TrimPrefix(name, treeSchema+"/")] = true
+		}
+		e.Files = v.files
+		return t, &e, nil
+	}
+	t, err := schemaTree(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := cache.Entry{Key: key, Files: map[string]cache.FileState{}}
+	for name, data := range t.Files {
+		e.Files[treeSchema+"/"+name] = cache.FileState{Sum: cache.SumOf(data)}
+	}
+	return t, &e, nil
 }
