@@ -240,15 +240,8 @@ func Read(path string) ([]byte, diag.List) {
 	return data, diags
 }
 
+// readFile also returns the file's status, taken before it is read.
 func readFile(path string) ([]byte, fs.FileInfo, diag.List) {
-	data, fi, diags := readFileInfo(path)
-	if data == nil {
-		fi = nil
-	}
-	return data, fi, diags
-}
-
-func readFileInfo(path string) ([]byte, fs.FileInfo, diag.List) {
 	var diags diag.List
 	fi, err := os.Stat(path)
 	if err != nil {
