@@ -269,6 +269,8 @@ func TestFluxControlPlane(t *testing.T) {
 	// Multi-network: an east-west gateway and the cross-network Gateway.
 	ew := find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")
 	assert.Equal(t, "net-am", get(t, ew, "spec", "values", "networkGateway"))
+	assert.Nil(t, get(t, ew, "spec", "values", "labels", "topology.istio.io/network"),
+		"networkGateway gives the label; setting it in labels too duplicates the Service's key")
 	cng := find(t, objs, "Gateway", "istio-system", "cross-network-gateway")
 	assert.Equal(t, obj{"number": 15443, "name": "tls", "protocol": "TLS"}, get(t, cng, "spec", "servers", 0, "port"))
 	assert.Equal(t, "AUTO_PASSTHROUGH", get(t, cng, "spec", "servers", 0, "tls", "mode"))

@@ -92,9 +92,15 @@ func eastWestSharedValues() Doc {
 	return Doc{"labels": Doc{"istio": "eastwestgateway", "app": EastWestGateway}}
 }
 
+// eastWestValues make the gateway the cluster's network gateway. On every
+// chart version from 1.20 to 1.30, networkGateway alone gives the Service
+// and the pods the topology.istio.io/network label, the ports
+// 15021/15443/15012/15017 and ISTIO_META_REQUESTED_NETWORK_VIEW. The label
+// must not be in labels as well: the chart's gateway.labels helper copies
+// every key of labels but app and istio onto the Service, service.yaml adds
+// topology.istio.io/network again from networkGateway, and the duplicate
+// key makes helm-controller's post-render (a kustomize round trip) refuse
+// the release.
 func eastWestValues(c *mesh.Cluster) Doc {
-	return Doc{
-		"networkGateway": c.Network,
-		"labels":         Doc{"topology.istio.io/network": c.Network},
-	}
+	return Doc{"networkGateway": c.Network}
 }
