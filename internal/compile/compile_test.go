@@ -243,7 +243,16 @@ func TestFluxControlPlane(t *testing.T) {
 		assert.Equal(t, obj{"requests": obj{"cpu": "100m", "memory": "128Mi"}, "limits": obj{"cpu": "500m", "memory": "256Mi"}}, get(t, v, "global", "proxy", "resources"))
 		assert.Equal(t, []any{obj{"name": "zipkin", "zipkin": obj{"service": "zipkin.obs.svc.cluster.local", "port": 9411}}}, get(t, v, "meshConfig", "extensionProviders"))
 		assert.Equal(t, []any{"zipkin"}, get(t, v, "meshConfig", "defaultProviders", "tracing"))
-		assert.Equal(t, 2.5, get(t, v, "pilot", "traceSampling"))
+		assert.Equal(t, []any{"prometheus"}, get(t, v, "meshConfig", "defaultProviders", "metrics"),
+			"naming a tracing provider must not turn the chart's Prometheus metrics off")
+		assert.Equal(t, "none", get(t, v, "global", "proxy", "tracer"), "no zipkin tracer beside the extension provider")
+		assert.Equal(t, "2.5", get(t, v, "pilot", "env", "PILOT_TRACE_SAMPLING"))
+		assert.Equal(t, 0, get(t, v, "pilot", "traceSampling"), "0: the chart adds no PILOT_TRACE_SAMPLING of its own")
+		if rev == "1-20" {
+			assert.Equal(t, false, get(t, v, "telemetry", "v2", "prometheus", "enabled"), "1.20's stats EnvoyFilters would double the Telemetry API's metrics")
+		} else {
+			assert.Nil(t, get(t, v, "telemetry"), "1.21 has no stats EnvoyFilters")
+		}
 	}
 
 	gw := find(t, objs, "HelmRelease", "flux-system", "istio-ingressgateway")
@@ -275,6 +284,14 @@ func TestFluxControlPlane(t *testing.T) {
 	assert.Equal(t, obj{"number": 15443, "name": "tls", "protocol": "TLS"}, get(t, cng, "spec", "servers", 0, "port"))
 	assert.Equal(t, "AUTO_PASSTHROUGH", get(t, cng, "spec", "servers", 0, "tls", "mode"))
 	assert.Equal(t, []any{"*.local"}, get(t, cng, "spec", "servers", 0, "hosts"))
+}
+
+func TestTracingSamplingZero(t *testing.T) {
+	m := testMesh()
+	m.Clusters[0].ControlPlane.Tracing.Sampling = 0
+	objs := build(t, m, m.Clusters[0])
+	v := get(t, find(t, objs, "HelmRelease", "flux-system", "istiod-1-21"), "spec", "values")
+	assert.Equal(t, "0", get(t, v, "pilot", "env", "PILOT_TRACE_SAMPLING"), "0 %, not Istio's default 1 %")
 }
 
 func TestTracingNone(t *testing.T) {

@@ -90,7 +90,7 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	}
 	for _, rev := range cp.Revisions() {
 		out = append(out, patched(ComponentIstiod(rev.Name), istiodShared(m, rev.Name),
-			Doc{"spec": Doc{"values": istiodValues(c)}}))
+			Doc{"spec": Doc{"values": istiodValues(c, rev.Version)}}))
 	}
 
 	// Gateways carry no revision: they are injected by the default tag

@@ -12,7 +12,7 @@ func istioOperators(m *mesh.Mesh, c *mesh.Cluster) map[string]Doc {
 	out := map[string]Doc{}
 	cp := c.ControlPlane
 	for _, rev := range cp.Revisions() {
-		v := merge(istiodSharedValues(m, rev.Name), istiodValues(c))
+		v := merge(istiodSharedValues(m, rev.Name), istiodValues(c, rev.Version))
 		meshConfig := v["meshConfig"]
 		delete(v, "meshConfig")
 		delete(v, "revision")
