@@ -266,12 +266,17 @@ func TestFluxControlPlane(t *testing.T) {
 
 	// The default revision tag points at the default revision.
 	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
-	assert.Equal(t, "1-20", labels(t, tag)["istio.io/rev"])
+	assert.Equal(t, map[string]any{
+		"istio.io/tag": "default", "istio.io/rev": "1-20", "app": "sidecar-injector",
+		"install.operator.istio.io/owning-resource": "unknown", "operator.istio.io/component": "Pilot",
+		"release": "istiod-1-20", "app.kubernetes.io/managed-by": "meshc",
+	}, labels(t, tag), "the 1.20 chart's revision-tags.yaml labels, managed by meshc")
 	hooks := get(t, tag, "webhooks").([]any)
 	require.Len(t, hooks, 4)
 	for _, h := range hooks {
 		assert.Equal(t, "istiod-1-20", get(t, h, "clientConfig", "service", "name"))
 		assert.Nil(t, get(t, h, "clientConfig", "caBundle"), "istiod patches caBundle at run time")
+		assert.Equal(t, []any{"v1beta1", "v1"}, get(t, h, "admissionReviewVersions"), "as the 1.20 chart and istioctl emit it")
 	}
 	assert.Equal(t, obj{"key": "istio-injection", "operator": "In", "values": []any{"enabled"}}, get(t, hooks[2], "namespaceSelector", "matchExpressions", 0))
 
@@ -292,6 +297,32 @@ func TestTracingSamplingZero(t *testing.T) {
 	objs := build(t, m, m.Clusters[0])
 	v := get(t, find(t, objs, "HelmRelease", "flux-system", "istiod-1-21"), "spec", "values")
 	assert.Equal(t, "0", get(t, v, "pilot", "env", "PILOT_TRACE_SAMPLING"), "0 %, not Istio's default 1 %")
+}
+
+// TestRevisionTagFollowsTheChart: from 1.23 the chart lists only v1, and
+// from 1.24 it adds its istio.labels.
+func TestRevisionTagFollowsTheChart(t *testing.T) {
+	m := testMesh()
+	objs := build(t, m, m.Clusters[1]) // default revision 1-22 (1.22.1)
+	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
+	assert.Equal(t, []any{"v1beta1", "v1"}, get(t, tag, "webhooks", 0, "admissionReviewVersions"))
+	assert.NotContains(t, labels(t, tag), "app.kubernetes.io/part-of")
+
+	v, _ := mesh.ParseVersion("1.24.2")
+	m.Revisions["1-24"] = v
+	m.Clusters[1].ControlPlane.Revision = mesh.Revision{Name: "1-24", Version: v}
+	objs = build(t, m, m.Clusters[1])
+	tag = find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
+	for i := range 4 {
+		assert.Equal(t, []any{"v1"}, get(t, tag, "webhooks", i, "admissionReviewVersions"))
+	}
+	l := labels(t, tag)
+	assert.Equal(t, "1.24.2", l["app.kubernetes.io/version"])
+	assert.Equal(t, "istiod-1-24", l["app.kubernetes.io/instance"])
+	assert.Equal(t, "istio", l["app.kubernetes.io/part-of"])
+	assert.Equal(t, "istiod", l["app.kubernetes.io/name"])
+	assert.Equal(t, "meshc", l["app.kubernetes.io/managed-by"])
+	assert.NotContains(t, l, "helm.sh/chart", "no chart owns it")
 }
 
 func TestTracingNone(t *testing.T) {
