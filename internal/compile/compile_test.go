@@ -43,6 +43,8 @@ func testMesh() *mesh.Mesh {
 			AccessLogFile:             "/dev/stdout",
 			Tracing:                   &mesh.Tracing{Provider: "zipkin", Service: "zipkin.obs.svc.cluster.local", Port: 9411, Sampling: 2.5},
 			IngressServiceAnnotations: map[string]string{"example.com/dns": "am"},
+			IngressGateway:            mesh.Gateway{ServiceType: "LoadBalancer", AutoscaleMin: 2, AutoscaleMax: 5},
+			EastWestGateway:           mesh.Gateway{ServiceType: "NodePort", AutoscaleMin: 3, AutoscaleMax: 4},
 		},
 		Sidecar: res("100m", "128Mi", "500m", "256Mi"),
 		Namespaces: []*mesh.Namespace{
@@ -61,9 +63,10 @@ func testMesh() *mesh.Mesh {
 		Name: "lancre", Network: "net-lancre", Environment: "staging", MTLS: "PERMISSIVE",
 		ControlPlane: mesh.ControlPlane{
 			Revision: mesh.Revision{Name: "1-22", Version: v("1.22.1")}, Profile: "minimal",
-			Pilot:         mesh.Pilot{Resources: mesh.Resources{Requests: mesh.CPUMemory{CPU: q("500m"), Memory: q("2Gi")}}, AutoscaleMin: 1, AutoscaleMax: 5},
-			AccessLogFile: "",
-			Tracing:       &mesh.Tracing{Provider: "none"},
+			Pilot:           mesh.Pilot{Resources: mesh.Resources{Requests: mesh.CPUMemory{CPU: q("500m"), Memory: q("2Gi")}}, AutoscaleMin: 1, AutoscaleMax: 5},
+			AccessLogFile:   "",
+			Tracing:         &mesh.Tracing{Provider: "none"},
+			EastWestGateway: mesh.Gateway{ServiceType: "ClusterIP", AutoscaleMin: 1, AutoscaleMax: 5},
 		},
 		Sidecar: res("100m", "128Mi", "2000m", "1024Mi"),
 	}
@@ -263,6 +266,18 @@ func TestFluxControlPlane(t *testing.T) {
 	assert.Equal(t, []any{obj{"name": "istiod-1-20"}}, get(t, gw, "spec", "dependsOn"))
 	assert.Nil(t, get(t, gw, "spec", "values", "revision"), "no revision: the gateway follows the default tag")
 	assert.Equal(t, obj{"example.com/dns": "am"}, get(t, gw, "spec", "values", "service", "annotations"))
+	assert.Equal(t, "LoadBalancer", get(t, gw, "spec", "values", "service", "type"))
+	assert.Equal(t, obj{"minReplicas": 2, "maxReplicas": 5}, get(t, gw, "spec", "values", "autoscaling"))
+	assert.Equal(t, obj{"minAvailable": 1}, get(t, gw, "spec", "values", "podDisruptionBudget"), "two replicas or more: a budget")
+	for _, hr := range []obj{gw, find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")} {
+		// Tenant policy never waits on a gateway's LoadBalancer address.
+		assert.Equal(t, true, get(t, hr, "spec", "install", "disableWait"))
+		assert.Equal(t, true, get(t, hr, "spec", "upgrade", "disableWait"))
+		assert.Nil(t, get(t, hr, "spec", "install", "disableSchemaValidation"), "the 1.20 gateway chart's schema works with today's Helm")
+	}
+	for _, name := range []string{"istio-base", "istiod-1-20", "istiod-1-21"} {
+		assert.Nil(t, get(t, find(t, objs, "HelmRelease", "flux-system", name), "spec", "install", "disableWait"), "%s keeps Helm's wait", name)
+	}
 
 	// The default revision tag points at the default revision.
 	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
@@ -283,6 +298,9 @@ func TestFluxControlPlane(t *testing.T) {
 	// Multi-network: an east-west gateway and the cross-network Gateway.
 	ew := find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")
 	assert.Equal(t, "net-am", get(t, ew, "spec", "values", "networkGateway"))
+	assert.Equal(t, "NodePort", get(t, ew, "spec", "values", "service", "type"))
+	assert.Equal(t, obj{"minReplicas": 3, "maxReplicas": 4}, get(t, ew, "spec", "values", "autoscaling"))
+	assert.Equal(t, obj{"minAvailable": 1}, get(t, ew, "spec", "values", "podDisruptionBudget"))
 	assert.Nil(t, get(t, ew, "spec", "values", "labels", "topology.istio.io/network"),
 		"networkGateway gives the label; setting it in labels too duplicates the Service's key")
 	cng := find(t, objs, "Gateway", "istio-system", "cross-network-gateway")
@@ -325,6 +343,20 @@ func TestRevisionTagFollowsTheChart(t *testing.T) {
 	assert.NotContains(t, l, "helm.sh/chart", "no chart owns it")
 }
 
+// TestGatewayOneReplicaNoBudget: a budget of minAvailable 1 over one
+// replica would block every node drain.
+func TestGatewayOneReplicaNoBudget(t *testing.T) {
+	m := testMesh()
+	objs := build(t, m, m.Clusters[1])
+	ew := find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")
+	assert.Equal(t, "ClusterIP", get(t, ew, "spec", "values", "service", "type"))
+	assert.Nil(t, get(t, ew, "spec", "values", "podDisruptionBudget"))
+	// The 1.22 gateway chart's values.schema.json refuses every key under
+	// Helm 3.18+ and 4: meshc turns Helm's check off and does its own.
+	assert.Equal(t, true, get(t, ew, "spec", "install", "disableSchemaValidation"))
+	assert.Equal(t, true, get(t, ew, "spec", "upgrade", "disableSchemaValidation"))
+}
+
 func TestTracingNone(t *testing.T) {
 	m := testMesh()
 	objs := build(t, m, m.Clusters[1])
@@ -357,7 +389,7 @@ func TestEntryPointAndIstioOperators(t *testing.T) {
 	assert.Equal(t, "./overlays/am/policy", get(t, pol, "spec", "path"))
 	assert.Equal(t, []any{map[string]any{"name": compile.FluxControlPlane}}, get(t, pol, "spec", "dependsOn"))
 
-	require.Len(t, c.IstioOperators, 3)
+	require.Len(t, c.IstioOperators, 6)
 	iop := c.IstioOperators["istiod-1-21.yaml"]
 	assert.Equal(t, "minimal", get(t, iop, "spec", "profile"))
 	assert.Equal(t, "1-21", get(t, iop, "spec", "revision"))
@@ -367,4 +399,29 @@ func TestEntryPointAndIstioOperators(t *testing.T) {
 	assert.Equal(t, "empty", get(t, gw, "spec", "profile"))
 	assert.Equal(t, "istio-ingress", get(t, gw, "spec", "components", "ingressGateways", 0, "namespace"))
 	assert.Nil(t, get(t, gw, "spec", "revision"))
+	gv := get(t, gw, "spec", "values", "gateways", "istio-ingressgateway")
+	assert.Equal(t, "LoadBalancer", get(t, gv, "type"))
+	assert.Equal(t, 2, get(t, gv, "autoscaleMin"))
+	assert.Equal(t, 5, get(t, gv, "autoscaleMax"))
+	assert.Equal(t, true, get(t, gw, "spec", "values", "global", "defaultPodDisruptionBudget", "enabled"))
+
+	// The east-west gateway as Istio's gen-eastwest-gateway.sh makes it.
+	ew := c.IstioOperators["eastwest-gateway.yaml"]
+	comp := get(t, ew, "spec", "components", "ingressGateways", 0)
+	assert.Equal(t, "istio-eastwestgateway", get(t, comp, "name"))
+	assert.Nil(t, get(t, comp, "namespace"), "istio-system, as the guide installs it")
+	assert.Equal(t, map[string]any{"istio": "eastwestgateway", "app": "istio-eastwestgateway", "topology.istio.io/network": "net-am"}, get(t, comp, "label"))
+	assert.Equal(t, []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": "net-am"}}, get(t, comp, "k8s", "env"))
+	var ports []any
+	for _, p := range get(t, comp, "k8s", "service", "ports").([]any) {
+		ports = append(ports, get(t, p, "port"))
+	}
+	assert.Equal(t, []any{15021, 15443, 15012, 15017}, ports)
+	assert.Equal(t, "net-am", get(t, ew, "spec", "values", "global", "network"))
+	assert.Equal(t, "NodePort", get(t, ew, "spec", "values", "gateways", "istio-ingressgateway", "type"))
+	assert.Equal(t, 3, get(t, ew, "spec", "values", "gateways", "istio-ingressgateway", "autoscaleMin"))
+
+	// The namespaces istioctl does not make, applied before the gateways.
+	assert.Equal(t, "Namespace", get(t, c.IstioOperators["namespace-istio-ingress.yaml"], "kind"))
+	assert.Equal(t, "net-am", labels(t, c.IstioOperators["namespace-istio-system.yaml"])["topology.istio.io/network"])
 }

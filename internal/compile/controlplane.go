@@ -66,11 +66,37 @@ func ingressNamespace() Doc {
 	return object("v1", "Namespace", Doc{"name": IstioIngress, "annotations": neverPrune()}, nil)
 }
 
-func ingressShared() Doc { return helmRelease(IngressGateway, "gateway", IstioIngress, nil, nil) }
+// gatewayNoWait is what the gateway releases add to install and upgrade:
+// Helm's wait would hold the release (and with it mesh-control-plane,
+// which waits for every HelmRelease, and mesh-policy after it) until the
+// Service has a LoadBalancer address, which a cluster without a load
+// balancer never gives. base and istiod keep Helm's wait: tenant policy
+// needs their CRDs and webhooks.
+func gatewayNoWait() Doc { return Doc{"disableWait": true} }
+
+func ingressShared() Doc {
+	return helmRelease(IngressGateway, "gateway", IstioIngress, nil, Doc{
+		"install": gatewayNoWait(), "upgrade": gatewayNoWait(),
+	})
+}
 
 func eastWestShared() Doc {
-	return helmRelease(EastWestGateway, "gateway", IstioSystem, nil, Doc{"values": eastWestSharedValues()})
+	return helmRelease(EastWestGateway, "gateway", IstioSystem, nil, Doc{
+		"install": gatewayNoWait(), "upgrade": gatewayNoWait(),
+		"values": eastWestSharedValues(),
+	})
 }
+
+// gatewaySchemaIsBroken reports whether the gateway chart at version v
+// ships a values.schema.json that today's Helm rejects whatever the
+// values: from 1.21 its top level says additionalProperties: false beside
+// a $ref, which the draft-04 validators of older Helm ignored and the
+// 2020-12 validator of Helm 3.18+ and 4 (helm-controller v1.6 uses Helm
+// 4.2) applies, refusing every key, the chart's own defaults included.
+// Istio moved the constraint into $defs in 1.25.5, 1.26.4 and 1.27.1;
+// meshc turns the check off up to 1.27 and validates the values against
+// that schema itself (internal/apicheck), the way its authors meant it.
+func gatewaySchemaIsBroken(v mesh.Version) bool { return v.AtLeast(1, 21) && !v.AtLeast(1, 28) }
 
 // controlPlane is the Flux control plane: Istio's charts as HelmReleases
 // chained base -> istiod -> gateways, plus the default revision tag.
@@ -99,6 +125,10 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 		spec := Doc{
 			"chart":     Doc{"spec": Doc{"version": cp.Revision.Version.String()}},
 			"dependsOn": []any{Doc{"name": IstiodRelease(cp.Revision.Name)}},
+		}
+		if gatewaySchemaIsBroken(cp.Revision.Version) {
+			spec["install"] = Doc{"disableSchemaValidation": true}
+			spec["upgrade"] = Doc{"disableSchemaValidation": true}
 		}
 		if len(values) > 0 {
 			spec["values"] = values

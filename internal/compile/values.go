@@ -116,10 +116,29 @@ func istiodValues(c *mesh.Cluster, v mesh.Version) Doc {
 
 // ingressValues are the cluster's ingress gateway values.
 func ingressValues(c *mesh.Cluster) Doc {
-	if len(c.ControlPlane.IngressServiceAnnotations) == 0 {
-		return Doc{}
+	v := gatewayValues(c.ControlPlane.IngressGateway)
+	if len(c.ControlPlane.IngressServiceAnnotations) > 0 {
+		v["service"].(Doc)["annotations"] = strMap(c.ControlPlane.IngressServiceAnnotations)
 	}
-	return Doc{"service": Doc{"annotations": strMap(c.ControlPlane.IngressServiceAnnotations)}}
+	return v
+}
+
+// gatewayValues are a gateway's Service type, HPA bounds and, with at least
+// two replicas, a PodDisruptionBudget: the gateway chart's own values for
+// them are the same on every version from 1.20 to 1.30 (service.type,
+// autoscaling.minReplicas/maxReplicas, podDisruptionBudget). From 1.28 the
+// chart renders the budget only when minReplicas > 1; meshc asks for it on
+// the same condition on every version, since a budget of minAvailable 1
+// over a single replica blocks every node drain.
+func gatewayValues(g mesh.Gateway) Doc {
+	v := Doc{
+		"service":     Doc{"type": g.ServiceType},
+		"autoscaling": Doc{"minReplicas": g.AutoscaleMin, "maxReplicas": g.AutoscaleMax},
+	}
+	if g.PodDisruptionBudget() {
+		v["podDisruptionBudget"] = Doc{"minAvailable": 1}
+	}
+	return v
 }
 
 // eastWestSharedValues labels the east-west gateway the way Istio's multi-network
@@ -138,5 +157,7 @@ func eastWestSharedValues() Doc {
 // key makes helm-controller's post-render (a kustomize round trip) refuse
 // the release.
 func eastWestValues(c *mesh.Cluster) Doc {
-	return Doc{"networkGateway": c.Network}
+	v := gatewayValues(c.ControlPlane.EastWestGateway)
+	v["networkGateway"] = c.Network
+	return v
 }
