@@ -49,7 +49,9 @@ func TestEveryValueIsProven(t *testing.T) {
 		want   string // "" passes
 	}{
 		{map[string]any{"revision": "1-20", "pilot": map[string]any{"autoscaleMin": 2}}, ""},
-		{map[string]any{"revision": "1-20", "pilot": map[string]any{"traceSampling": 0}}, "has no env PILOT_TRACE_SAMPLING"},
+		{map[string]any{"revision": "1-20", "pilot": map[string]any{"traceSampling": 5}}, ""},
+		{map[string]any{"revision": "1-20", "meshConfig": map[string]any{"accessLogFile": "/dev/stdout"}}, ""},
+		{map[string]any{"revision": "1-20", "pilot": map[string]any{"traceSampling": 5, "env": map[string]any{"PILOT_TRACE_SAMPLING": "5"}}}, "PILOT_TRACE_SAMPLING 2 times"},
 		{map[string]any{"revision": "1-20", "pilot": map[string]any{"cpu": map[string]any{"targetAverageUtilization": 60}}}, "no effect check for values.pilot.cpu.targetAverageUtilization"},
 	} {
 		r.values = tc.values
@@ -71,5 +73,34 @@ func TestUnknownVersionFails(t *testing.T) {
 	_, err := c.render(release{chart: "istiod", version: "1.23.0", name: "x", namespace: "istio-system"}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "no chart istiod at version 1.23.0") {
 		t.Fatalf("want an error for a missing version, got %v", err)
+	}
+}
+
+// Finding 3: sampling 0 in the cluster file is 1 % when the chart drops
+// traceSampling 0; finding 2: tracing alone as defaultProviders turns
+// Prometheus off; finding 4: the 1.20 chart's zipkin tracer stays.
+func TestFindingsOfIstiod(t *testing.T) {
+	c := chartsRoot(t)
+	values := map[string]any{
+		"revision":   "1-20",
+		"pilot":      map[string]any{"traceSampling": 0},
+		"meshConfig": map[string]any{"defaultProviders": map[string]any{"tracing": []any{"otel"}}},
+	}
+	r := release{cluster: "c", origin: "test", chart: "istiod", version: "1.20.0", name: "istiod-1-20", namespace: "istio-system", values: values}
+	x, err := (&checker{charts: c}).render(r, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &cluster{name: "c", tracing: map[string]any{"provider": "opentelemetry", "sampling": 0}}
+	got := strings.Join(checkIstiod(cl, x), "\n")
+	for _, want := range []string{
+		"Prometheus metrics are off",
+		"trace sampling is 1 % (Deployment istiod-1-20 sets no PILOT_TRACE_SAMPLING: istiod's default), want the cluster's tracing.sampling 0 %",
+		`global.proxy.tracer is "zipkin"`,
+		"defaultConfig.tracing.zipkin",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in\n%s", want, got)
+		}
 	}
 }

@@ -58,9 +58,8 @@ var effects = []effect{
 	{"istiod", "pilot.resources", func(x *rendering, sub []string, v any) error {
 		return inContainer(x, x.istiodName(), "discovery", append([]string{"resources"}, sub...), v)
 	}},
-	{"istiod", "pilot.traceSampling", func(x *rendering, _ []string, v any) error {
-		return istiodEnv(x, "PILOT_TRACE_SAMPLING", v)
-	}},
+	{"istiod", "pilot.traceSampling", traceSamplingEffect},
+	{"istiod", "telemetry.v2.prometheus.enabled", prometheusEffect},
 	{"istiod", "pilot.env", func(x *rendering, sub []string, v any) error {
 		return istiodEnv(x, strings.Join(sub, "."), v)
 	}},
@@ -306,6 +305,59 @@ func networkGatewayEffect(x *rendering, _ []string, v any) error {
 	}
 	if got, _ := env(c, "ISTIO_META_REQUESTED_NETWORK_VIEW"); got != fmt.Sprint(v) {
 		return fmt.Errorf("Deployment %s container istio-proxy env ISTIO_META_REQUESTED_NETWORK_VIEW is %q, want %s", n, got, show(v))
+	}
+	return nil
+}
+
+// traceSamplingEffect: the chart sets PILOT_TRACE_SAMPLING from
+// traceSampling only when it is true in a template, so 0 means "the chart
+// sets none" (meshc then sets the variable itself, through pilot.env);
+// either way istiod gets the variable once.
+func traceSamplingEffect(x *rendering, _ []string, v any) error {
+	c, err := x.container(x.istiodName(), "discovery")
+	if err != nil {
+		return err
+	}
+	vars, _ := field(c, "env").([]any)
+	n := 0
+	for _, e := range vars {
+		if str(e, "name") == "PILOT_TRACE_SAMPLING" {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("Deployment %s container discovery has PILOT_TRACE_SAMPLING %d times, want once", x.istiodName(), n)
+	}
+	if f, _ := strconv.ParseFloat(fmt.Sprint(v), 64); f == 0 {
+		return nil
+	}
+	return istiodEnv(x, "PILOT_TRACE_SAMPLING", v)
+}
+
+// prometheusEffect: with telemetry.v2.prometheus.enabled the proxies
+// export Prometheus metrics, from the mesh config's default metrics
+// provider or (before 1.21, with no default provider) the chart's stats
+// EnvoyFilters; without it the chart renders no stats EnvoyFilter.
+func prometheusEffect(x *rendering, _ []string, v any) error {
+	var filters []string
+	for _, f := range ofKind(x.objects, "EnvoyFilter") {
+		if strings.Contains(name(f), "stats-filter") {
+			filters = append(filters, name(f))
+		}
+	}
+	if on, _ := v.(bool); !on {
+		if len(filters) > 0 {
+			return fmt.Errorf("the chart still renders the stats EnvoyFilters %v, want none", filters)
+		}
+		return nil
+	}
+	mc, err := x.meshConfig()
+	if err != nil {
+		return err
+	}
+	metrics, _ := field(mc, "defaultProviders", "metrics").([]any)
+	if len(filters) == 0 && !slices.Contains(metrics, any("prometheus")) {
+		return fmt.Errorf("neither a stats EnvoyFilter nor defaultProviders.metrics prometheus in the mesh config")
 	}
 	return nil
 }

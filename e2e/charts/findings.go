@@ -174,8 +174,10 @@ func compareTagWebhook(meshc, chart object) []string {
 // checkIstioctl, finding 5: on the istioctl path a multi-network cluster
 // gets its east-west gateway (an IstioOperator gateway the
 // cross-network-gateway Gateway selects), and every gateway namespace other
-// than istio-system is created by a file that comes before (in file name
-// order, or earlier in the same file) the IstioOperator that installs into it.
+// than istio-system is created by something applied before the
+// IstioOperator that installs into it: a plain Kubernetes file of the
+// folder (kubectl apply; istioctl install -f takes IstioOperators only), or
+// a Namespace earlier in the IstioOperator's own file.
 func checkIstioctl(m *mesh, c *cluster) []string {
 	files, err := filepath.Glob(filepath.Join(c.istioctl, "*.yaml"))
 	if err != nil {
@@ -183,8 +185,13 @@ func checkIstioctl(m *mesh, c *cluster) []string {
 	}
 	sort.Strings(files)
 	var fails []string
+	// Namespaces a plain Kubernetes file creates (kubectl apply, before any
+	// istioctl install), and, per IstioOperator file, those created earlier
+	// in the same file.
 	created := map[string]bool{}
 	var gateways []object // IstioOperator gateways: spec.components.*Gateways[]
+	type pending struct{ file, gateway, ns string }
+	var missing []pending
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -195,10 +202,14 @@ func checkIstioctl(m *mesh, c *cluster) []string {
 			return []string{fmt.Sprintf("%s: %v", f, err)}
 		}
 		rel, _ := filepath.Rel(m.dir, f)
+		inFile := map[string]bool{}
 		for _, o := range objs {
 			switch kind(o) {
 			case "Namespace":
-				created[name(o)] = true
+				inFile[name(o)] = true
+				if len(ofKind(objs, "IstioOperator")) == 0 {
+					created[name(o)] = true
+				}
 			case "IstioOperator":
 				for _, k := range []string{"ingressGateways", "egressGateways"} {
 					list, _ := field(o, "spec", "components", k).([]any)
@@ -209,12 +220,17 @@ func checkIstioctl(m *mesh, c *cluster) []string {
 						}
 						gateways = append(gateways, gw)
 						ns := str(gw, "namespace")
-						if ns != "" && ns != "istio-system" && ns != str(o, "spec", "namespace") && !created[ns] {
-							fails = append(fails, fmt.Sprintf("%s installs gateway %s into namespace %s, and no file before it creates that namespace (istioctl does not): want a Namespace %s first", filepath.ToSlash(rel), str(gw, "name"), ns, ns))
+						if ns != "" && ns != "istio-system" && ns != str(o, "spec", "namespace") && !inFile[ns] {
+							missing = append(missing, pending{filepath.ToSlash(rel), str(gw, "name"), ns})
 						}
 					}
 				}
 			}
+		}
+	}
+	for _, p := range missing {
+		if !created[p.ns] {
+			fails = append(fails, fmt.Sprintf("%s installs gateway %s into namespace %s, and nothing in overlays/_istioctl/%s creates that namespace (istioctl install does not): want a Namespace %s file to kubectl apply first", p.file, p.gateway, p.ns, c.name, p.ns))
 		}
 	}
 	if len(m.networks) < 2 {
