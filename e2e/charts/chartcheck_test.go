@@ -104,3 +104,65 @@ func TestFindingsOfIstiod(t *testing.T) {
 		}
 	}
 }
+
+// Both engines' objects feed one release: an Argo CD Application's chart
+// source (spec.source or spec.sources[]) as a HelmRelease's spec.
+func TestReleasesOfBothEngines(t *testing.T) {
+	objs, err := decodeObjects([]byte(`
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: am-istiod-1-20, namespace: argocd}
+spec:
+  destination: {server: https://am.example:6443, namespace: istio-system}
+  sources:
+  - repoURL: https://git.example/mesh.git
+    path: overlays/am/policy
+  - repoURL: https://istio-release.storage.googleapis.com/charts
+    chart: istiod
+    targetRevision: 1.20.0
+    helm:
+      releaseName: istiod-1-20
+      skipSchemaValidation: true
+      valuesObject: {revision: 1-20}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: am-base, namespace: argocd}
+spec:
+  destination: {server: https://am.example:6443, namespace: istio-system}
+  source:
+    repoURL: https://istio-release.storage.googleapis.com/charts
+    chart: base
+    targetRevision: 1.21.0
+    helm: {skipCrds: true, values: "defaultRevision: 1-20\n"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: gw, namespace: flux-system}
+spec:
+  chart: {spec: {chart: gateway, version: 1.29.6}}
+  targetNamespace: istio-ingress
+  install: {disableWait: true, crds: Skip}
+  upgrade: {disableWait: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	argo, err := argoReleases("am", "overlays/_argocd/am/apps.yaml", objs)
+	if err != nil || len(argo) != 2 {
+		t.Fatalf("want 2 Argo CD releases, got %v, %v", argo, err)
+	}
+	if r := argo[0]; r.chart != "istiod" || r.version != "1.20.0" || r.name != "istiod-1-20" || r.namespace != "istio-system" || !r.noSchema || !r.crds || str(r.values, "revision") != "1-20" || r.postRender {
+		t.Errorf("istiod Application read as %+v", r)
+	}
+	if r := argo[1]; r.name != "am-base" || r.crds || str(r.values, "defaultRevision") != "1-20" {
+		t.Errorf("base Application read as %+v", r)
+	}
+	flux, err := fluxReleases("am", "golden/am.yaml", objs)
+	if err != nil || len(flux) != 1 {
+		t.Fatalf("want 1 HelmRelease, got %v, %v", flux, err)
+	}
+	if r := flux[0]; r.name != "istio-ingress-gw" || r.namespace != "istio-ingress" || r.waits || r.crds || r.noSchema || !r.postRender {
+		t.Errorf("HelmRelease read as %+v", r)
+	}
+}
