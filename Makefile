@@ -10,8 +10,9 @@ build:
 
 # The whole test suite: formatting and vet, every Go test (including the
 # CLI scripts and the kubectl kustomize cross-check), the CI gate on the
-# committed example mesh, and the end-to-end apply against a real
-# kube-apiserver.
+# committed example meshes, the end-to-end apply against a real
+# kube-apiserver, and the chart render check (Istio's charts rendered with
+# meshc's values, every value's effect asserted; e2e/README.md).
 test: vet unit check e2e
 
 unit:
@@ -37,6 +38,7 @@ golden:
 # Every example mesh applied to a real kube-apiserver and etcd on
 # 127.0.0.1, built from the Go module proxy and cached in .cache/e2e
 # (e2e/README.md). A cold first run builds the servers (about 5 minutes).
+# Its last phase renders Istio's charts from ../shared/charts (e2e/charts).
 e2e:
 	bash e2e/run.sh
 

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"helm.sh/helm/v3/pkg/postrender"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout)) }
@@ -164,19 +165,11 @@ func (c *checker) cluster(m *mesh, cl *cluster) {
 // render renders a release as its engine does: Flux with helm-controller's
 // post-renderer, Argo CD (helm template) without.
 func (c *checker) render(r release, values map[string]any) (*rendering, error) {
-	var pr interface {
-		Run(*bytes.Buffer) (*bytes.Buffer, error)
-	}
+	var pr postrender.PostRenderer
 	if r.postRender {
 		pr = originLabels{name: name(r.owner), namespace: namespace(r.owner)}
 	}
-	var manifest []byte
-	var err error
-	if pr != nil {
-		manifest, err = c.charts.render(r, values, pr)
-	} else {
-		manifest, err = c.charts.render(r, values, nil)
-	}
+	manifest, err := c.charts.render(r, values, pr)
 	if err != nil {
 		return nil, err
 	}
