@@ -10,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/kustomizeoracle"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
-	"github.com/golemtrust/meshc/internal/render"
 )
 
 // These tests cover the spec's output table row by row, on the objects a
@@ -81,7 +81,7 @@ func build(t *testing.T, m *mesh.Mesh, c *mesh.Cluster) []obj {
 	for p, d := range overlay.Base(m) {
 		files[p] = d
 	}
-	out, err := render.Overlay(files, c.Name)
+	out, err := kustomizeoracle.Build(files, c.Name)
 	require.NoError(t, err)
 	return decode(t, out)
 }
