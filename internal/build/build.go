@@ -165,11 +165,8 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// Counts returns how many overlay and golden files the output holds,
-// reused ones included.
-func (o *Output) Counts() (overlays, golden int) {
-	return len(o.Overlays.Files) + len(o.Overlays.Kept), len(o.Golden.Files) + len(o.Golden.Kept)
-}
+// Built counts the clusters this run compiled (not reused from the cache).
+func (o *Output) Built() int { return len(o.Golden.Files) }
 
 // Trees returns the trees, for emit.
 func (o *Output) Trees() []*emit.Tree {

@@ -136,19 +136,15 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 			return ExitInvalid
 		}
 		defer unlock()
-		if err := emit.Write(o.Trees()...); err != nil {
+		sum, err := emit.Apply(o.Trees()...)
+		if err != nil {
 			e.fail("build", err)
 			return ExitInvalid
 		}
 		if err := o.SaveCache(out.out); err != nil {
 			e.fail("build", err) // the output is written; only the next run's shortcut is lost
 		}
-		reused := ""
-		if o.Reused > 0 {
-			reused = fmt.Sprintf(" (%d unchanged clusters reused)", o.Reused)
-		}
-		nOverlays, nGolden := o.Counts()
-		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files%s\n", out.out, out.golden, nOverlays, nGolden, reused)
+		fmt.Fprintln(e.stdout, buildSummary(o.Built(), o.Reused, sum))
 		return ExitOK
 	}
 }
@@ -239,4 +235,19 @@ func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		return ExitOK
 	}
+}
+
+// buildSummary is build's one line: what it compiled and what it did to
+// the files, e.g. "meshc: 3 clusters (1 built, 2 reused); 4 files
+// written, 37 unchanged, 0 removed".
+func buildSummary(built, reused int, sum emit.Summary) string {
+	return fmt.Sprintf("meshc: %s (%d built, %d reused); %s written, %d unchanged, %d removed",
+		plural(built+reused, "cluster"), built, reused, plural(sum.Written, "file"), sum.Unchanged, sum.Removed)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

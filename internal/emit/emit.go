@@ -88,6 +88,9 @@ type treePlan struct {
 	interrupted bool
 	// oldIndex is the index on disk; index is the one to write when done.
 	oldIndex, index []string
+	// leftover marks the deletions that are temporary files of a stopped
+	// run rather than output.
+	leftover map[string]bool
 }
 
 // plan compares a tree with the disk. It fails, before anything is
@@ -197,6 +200,10 @@ func plan(t *Tree) (*treePlan, error) {
 		}
 		if cur, err := readRegular(filepath.Join(t.Dir, filepath.FromSlash(tmp))); err == nil {
 			p.changes = append(p.changes, Change{Path: tmp, Kind: "delete", Old: cur})
+			if p.leftover == nil {
+				p.leftover = map[string]bool{}
+			}
+			p.leftover[tmp] = true
 		}
 	}
 	slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
@@ -277,23 +284,62 @@ func lines(data []byte) []string {
 // writing any, so a refusal leaves all of them untouched. The caller holds
 // the build lock (Lock).
 func Write(trees ...*Tree) error {
+	_, err := Apply(trees...)
+	return err
+}
+
+// Summary counts what Apply did to the output files of its trees (each
+// tree's index included; temporary files of a stopped run are not output
+// and not counted).
+type Summary struct {
+	// Written files were created or rewritten; Unchanged ones were
+	// already what meshc wants (kept or equal); Removed ones were meshc's
+	// and are no longer wanted.
+	Written, Unchanged, Removed int
+}
+
+// Apply is Write that also says what it did.
+func Apply(trees ...*Tree) (Summary, error) {
+	var sum Summary
 	if err := distinct(trees); err != nil {
-		return err
+		return sum, err
 	}
 	var plans []*treePlan
 	for _, t := range trees {
 		p, err := plan(t)
 		if err != nil {
-			return err
+			return sum, err
 		}
 		plans = append(plans, p)
 	}
 	for _, p := range plans {
 		if err := p.write(); err != nil {
-			return err
+			return sum, err
+		}
+		p.count(&sum)
+	}
+	return sum, nil
+}
+
+// count adds what a written plan did to sum.
+func (p *treePlan) count(sum *Summary) {
+	changed := 0
+	for _, c := range p.changes {
+		switch {
+		case c.Kind == "delete" && !p.leftover[c.Path]:
+			sum.Removed++
+		case c.Kind != "delete":
+			changed++
 		}
 	}
-	return nil
+	sum.Written += changed
+	sum.Unchanged += len(p.tree.Files) + len(p.tree.Kept) - changed
+	switch {
+	case !slices.Equal(p.index, p.oldIndex):
+		sum.Written++
+	case p.oldIndex != nil:
+		sum.Unchanged++
+	}
 }
 
 func (p *treePlan) write() error {

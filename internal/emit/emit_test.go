@@ -439,3 +439,35 @@ func TestMergeSorted(t *testing.T) {
 	assert.Equal(t, []string{}, mergeSorted(nil, nil))
 	assert.Equal(t, []string{"x", "y"}, mergeSorted(nil, []string{"x", "y", "y"}))
 }
+
+// TestApplySaysWhatItDid: the counts build prints are what happened to the
+// files, the index included, in every case.
+func TestApplySaysWhatItDid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	sum, err := Apply(tree(dir, "a.yaml", "b.yaml", "c/d.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 4}, sum, "three files and the index, all new")
+
+	sum, err = Apply(tree(dir, "a.yaml", "b.yaml", "c/d.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 4}, sum, "a no-op writes nothing")
+
+	changed := tree(dir, "a.yaml", "b.yaml")
+	changed.Files["a.yaml"] = []byte("new\n")
+	sum, err = Apply(changed)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 2, Unchanged: 1, Removed: 1}, sum, "a.yaml and the index written, b.yaml kept, c/d.yaml removed")
+
+	kept := &Tree{Dir: dir, Kept: map[string]bool{"a.yaml": true}, Files: map[string][]byte{"b.yaml": []byte("content of b.yaml\n")}}
+	sum, err = Apply(kept)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 3}, sum, "kept, equal and the index")
+
+	// A stopped run's temporary file is cleaned up but is not output.
+	write(t, filepath.Join(dir, tmpPrefix+"b.yaml"), "half")
+	write(t, filepath.Join(dir, WritingName), "")
+	sum, err = Apply(kept)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 3}, sum)
+	assert.NoFileExists(t, filepath.Join(dir, tmpPrefix+"b.yaml"))
+}
