@@ -141,15 +141,23 @@ func Key(meshFile, clusterFile []byte) string {
 }
 
 var toolIDOnce = sync.OnceValue(func() string {
-	// A different meshc may compile differently, so its entries never
-	// match. The Go toolchain stamps every binary with a build ID derived
-	// from its inputs, near the start of the file; reading it costs
-	// microseconds where hashing the whole 80 MB binary costs a noticeable
-	// part of an incremental build. Without one, the binary's bytes.
 	exe, err := os.Executable()
 	if err != nil {
 		return "unknown" // never matches a recorded key from a known binary
 	}
+	return toolIDOf(exe)
+})
+
+// toolIDOf names the meshc binary at exe: a different meshc may compile
+// differently, so its entries never match. The Go toolchain stamps every
+// binary with a build ID derived from its inputs, near the start of the
+// file: in an ELF note (Linux), in the first page of the text (Mach-O on
+// macOS, PE on Windows: cmd/internal/buildid writes it there, and
+// TestToolIDOnEveryPlatform checks it against 'go tool buildid' on
+// binaries cross-compiled for each). Reading it costs microseconds where
+// hashing the whole 60 MB binary costs a noticeable part of an
+// incremental build. Without one, the binary's bytes.
+func toolIDOf(exe string) string {
 	f, err := os.Open(exe)
 	if err != nil {
 		return "unknown"
@@ -171,7 +179,7 @@ var toolIDOnce = sync.OnceValue(func() string {
 		return "unknown"
 	}
 	return hex.EncodeToString(h.Sum(nil))
-})
+}
 
 // elfBuildID reads the Go build ID note of an ELF binary (Linux), which
 // debug/elf finds from the headers without reading the rest.
