@@ -31,6 +31,7 @@ import (
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
 	"github.com/golemtrust/meshc/internal/render"
+	"github.com/golemtrust/meshc/internal/state"
 	"github.com/golemtrust/meshc/internal/validate"
 )
 
@@ -44,6 +45,11 @@ type Options struct {
 	Clusters []string
 	// Parallelism bounds concurrent work; 0 means GOMAXPROCS.
 	Parallelism int
+	// State is where meshc keeps its own state for these output folders
+	// (internal/state.For): the build cache Plan reads and SaveCache
+	// writes, the build lock Check waits for, the writing markers. The
+	// zero value: no cache, no lock, no markers.
+	State state.Paths
 	// SchemaDir, when set, adds the editors' JSON Schema files
 	// (internal/jsonschema) to the output: build writes them, check fails
 	// when the committed ones are stale. Empty leaves them out.
@@ -106,11 +112,14 @@ type Output struct {
 	// be taken from disk, and roots maps cache tree names to folders.
 	unstated []string
 	roots    map[string]string
+	// cacheFile is where SaveCache writes Cache.
+	cacheFile string
 }
 
-// SaveCache records what the next run may reuse; call it after the output
-// is written, so the recorded file states are those of the written files.
-func (o *Output) SaveCache(dir string) error {
+// SaveCache records what the next run may reuse, in the state folder;
+// call it after the output is written, so the recorded file states are
+// those of the written files.
+func (o *Output) SaveCache() error {
 	if o.Cache == nil {
 		return nil
 	}
@@ -153,7 +162,7 @@ func (o *Output) SaveCache(dir string) error {
 			}
 		}
 	}
-	return o.Cache.Save(dir)
+	return o.Cache.Save(o.cacheFile)
 }
 
 // settleAbove is how many racy files a build leaves for the next run to
@@ -220,8 +229,8 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		}
 	}
 	o := &Output{
-		Overlays: &emit.Tree{Dir: opts.OutDir, Files: overlays},
-		Golden:   &emit.Tree{Dir: opts.GoldenDir, Files: golden},
+		Overlays: opts.tree(treeOverlays, opts.OutDir, overlays),
+		Golden:   opts.tree(treeGolden, opts.GoldenDir, golden),
 
 		clusterFiles: clusterFiles,
 	}
@@ -231,21 +240,26 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 	}
 	if opts.SchemaDir != "" {
 		var err error
-		if o.Schema, err = schemaTree(opts.SchemaDir); err != nil {
+		if o.Schema, err = schemaTree(opts); err != nil {
 			return nil, err
 		}
 	}
 	return o, nil
 }
 
+// tree is an output tree with the state files that go with it.
+func (opts Options) tree(name, dir string, files map[string][]byte) *emit.Tree {
+	return &emit.Tree{Dir: dir, Files: files, Marker: opts.State.Marker(name), Lock: opts.State.Lock}
+}
+
 // schemaTree generates the editors' JSON Schema files. They depend only on
 // cue/, not on the mesh: the same with or without --cluster.
-func schemaTree(dir string) (*emit.Tree, error) {
+func schemaTree(opts Options) (*emit.Tree, error) {
 	files, err := jsonschema.Files()
 	if err != nil {
 		return nil, fmt.Errorf("meshc bug: JSON Schema: %w", err)
 	}
-	return &emit.Tree{Dir: dir, Files: files}, nil
+	return opts.tree(treeSchema, opts.SchemaDir, files), nil
 }
 
 // clusterOutput is what one cluster contributes to the output.

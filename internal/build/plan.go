@@ -28,7 +28,7 @@ import (
 // is verified by hash. A build with no usable cache (a cold build) runs
 // every rule on every cluster.
 func Plan(opts Options) (*Output, diag.List, error) {
-	old := cache.Load(opts.OutDir)
+	old := cache.Load(opts.State.Cache())
 	roots := map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir}
 	if opts.SchemaDir != "" {
 		roots[treeSchema] = opts.SchemaDir
@@ -147,7 +147,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	}
 	var schemaEntry *cache.Entry
 	if opts.SchemaDir != "" {
-		if out.Schema, schemaEntry, err = schemaOutput(opts.SchemaDir, old, verified[schemaEntryName]); err != nil {
+		if out.Schema, schemaEntry, err = schemaOutput(opts, old, verified[schemaEntryName]); err != nil {
 			return nil, diags, err
 		}
 	}
@@ -226,6 +226,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	out.Cache = next
 	out.unstated = compiled
 	out.roots = roots
+	out.cacheFile = opts.State.Cache()
 	return out, diags, nil
 }
 
@@ -355,17 +356,18 @@ func (s *entryStore) docsFor(next *cache.Cache) map[[32]byte]cache.Doc {
 // schemaOutput is the schema tree for dir: kept as it is on disk when this
 // binary wrote it there and it is as written (v, from verifyAll), generated
 // otherwise; with the cache entry that records it.
-func schemaOutput(dir string, old *cache.Cache, v verified) (*emit.Tree, *cache.Entry, error) {
+func schemaOutput(opts Options, old *cache.Cache, v verified) (*emit.Tree, *cache.Entry, error) {
 	key := cache.Key(nil, nil) // the binary alone
 	if e, ok := old.Clusters[schemaEntryName]; ok && e.Key == key && v.files != nil {
-		t := &emit.Tree{Dir: dir, Kept: map[string]bool{}}
+		t := opts.tree(treeSchema, opts.SchemaDir, nil)
+		t.Kept = map[string]bool{}
 		for name := range v.files {
 			t.Kept[strings.TrimPrefix(name, treeSchema+"/")] = true
 		}
 		e.Files = v.files
 		return t, &e, nil
 	}
-	t, err := schemaTree(dir)
+	t, err := schemaTree(opts)
 	if err != nil {
 		return nil, nil, err
 	}

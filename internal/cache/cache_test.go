@@ -91,11 +91,14 @@ func TestSaveLoad(t *testing.T) {
 	e, _ := entryFor(t, dir, "x\n")
 	e.Key, e.Network, e.MultiNetwork = "k", "net-a", true
 	c := &Cache{Clusters: map[string]Entry{"c": e}}
-	require.NoError(t, c.Save(dir))
-	got := Load(dir)
+	file := filepath.Join(dir, "state", "cache")
+	require.NoError(t, c.Save(file))
+	got := Load(file)
 	assert.Equal(t, c.Clusters, got.Clusters)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte("{not gob"), 0o644))
-	assert.Empty(t, Load(dir).Clusters, "a broken cache is an empty one")
+	require.NoError(t, os.WriteFile(file, []byte("{not gob"), 0o644))
+	assert.Empty(t, Load(file).Clusters, "a broken cache is an empty one")
+	assert.Empty(t, Load("").Clusters, "no state folder, no cache")
+	require.NoError(t, c.Save(""))
 }
 
 func TestBuildID(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/quota"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 // inputFlags are the flags every command that reads the mesh has.
@@ -104,7 +105,8 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 // inputs and outputs are unchanged; it prints problems and returns nil on
 // failure. Under --strict warnings are reported, and fail, as errors.
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
-	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only}
+	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only,
+		State: state.For(out.out, out.golden)}
 	o, diags, err := build.Plan(opts)
 	ok := e.report(diags, in.strict)
 	if err != nil {
@@ -130,7 +132,7 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if o == nil {
 			return code
 		}
-		unlock, err := emit.Lock(out.out)
+		unlock, err := emit.Lock(state.For(out.out, out.golden).Lock, out.out)
 		if err != nil {
 			e.fail("build", err)
 			return ExitInvalid
@@ -141,7 +143,7 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 			e.fail("build", err)
 			return ExitInvalid
 		}
-		if err := o.SaveCache(out.out); err != nil {
+		if err := o.SaveCache(); err != nil {
 			e.fail("build", err) // the output is written; only the next run's shortcut is lost
 		}
 		fmt.Fprintln(e.stdout, buildSummary(o.Built(), o.Reused, sum))
