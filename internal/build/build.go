@@ -9,9 +9,7 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"unsafe"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
 	"github.com/golemtrust/meshc/internal/cache"
@@ -50,6 +48,9 @@ type Options struct {
 	// writes, the build lock Check waits for, the writing markers. The
 	// zero value: no cache, no lock, no markers.
 	State state.Paths
+	// Verdicts remembers the objects the API check passed (seeded by Plan
+	// from the build cache); nil: a memo for this Compile alone.
+	Verdicts *apicheck.Verdicts
 	// SchemaDir, when set, adds the editors' JSON Schema files
 	// (internal/jsonschema) to the output: build writes them, check fails
 	// when the committed ones are stale. Empty leaves them out.
@@ -205,9 +206,13 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 			todo = append(todo, c)
 		}
 	}
+	verdicts := opts.Verdicts
+	if verdicts == nil {
+		verdicts = apicheck.NewVerdicts(nil)
+	}
 	results := make([]clusterOutput, len(todo))
 	parallel(len(todo), opts.Parallelism, func(i int) {
-		results[i] = compileCluster(m, todo[i])
+		results[i] = compileCluster(m, todo[i], verdicts)
 	})
 	golden := map[string][]byte{}
 	clusterFiles := map[string][]string{}
@@ -271,7 +276,7 @@ type clusterOutput struct {
 
 // compileCluster compiles, lays out, renders and checks one cluster. It
 // shares nothing mutable with other clusters, so clusters run in parallel.
-func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
+func compileCluster(m *mesh.Mesh, c *mesh.Cluster, verdicts *apicheck.Verdicts) clusterOutput {
 	cc := engines.Compile(m, c)
 	// The golden file is printed straight from meshc's own objects, byte
 	// for byte what a krusty build of the overlay prints (the render tests
@@ -280,23 +285,36 @@ func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
 	if err != nil {
 		return clusterOutput{err: fmt.Errorf("meshc bug: %w", err)}
 	}
-	// The overlay's own objects are the same maps, printed the same way:
-	// reuse their bytes (looked up by map identity, valid while cc lives).
-	byMap := make(map[unsafe.Pointer][]byte, len(objs))
+	// An overlay part's own objects are golden objects, printed the same
+	// way: reuse their bytes, found by the object's identity (unique in a
+	// cluster's stream: render refuses two objects with one id). Patches,
+	// the other objects of a part, are never looked up.
+	byID := make(map[string][]byte, len(objs))
 	for _, o := range objs {
-		byMap[reflect.ValueOf(o.Doc).UnsafePointer()] = o.Bytes
+		byID[objectID(o.Doc)] = o.Bytes
 	}
 	files, err := overlay.Cluster(cc, func(d compile.Doc) ([]byte, bool) {
-		y, ok := byMap[reflect.ValueOf(d).UnsafePointer()]
+		y, ok := byID[objectID(d)]
 		return y, ok
 	})
 	if err != nil {
 		return clusterOutput{err: err}
 	}
-	if err := checkAPIs(c.Name, objs, cc, files); err != nil {
+	if err := checkAPIs(c.Name, objs, cc, files, verdicts); err != nil {
 		return clusterOutput{err: err}
 	}
 	return clusterOutput{files: files, golden: out}
+}
+
+// objectID is an object's identity in a cluster's stream: apiVersion,
+// kind, namespace and name.
+func objectID(d compile.Doc) string {
+	md, _ := d["metadata"].(compile.Doc)
+	apiVersion, _ := d["apiVersion"].(string)
+	kind, _ := d["kind"].(string)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	return apiVersion + "\x00" + kind + "\x00" + ns + "\x00" + name
 }
 
 // parallel runs work(0..n-1) on up to workers goroutines (GOMAXPROCS when
@@ -327,10 +345,10 @@ func parallel(n, workers int, work func(i int)) {
 // checkAPIs validates every object meshc emits for a cluster against the
 // real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
 // values). A failure is a meshc bug: it must never reach a cluster.
-func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, files overlay.Files) error {
+func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, files overlay.Files, verdicts *apicheck.Verdicts) error {
 	var errs []string
 	check := func(source string, key [32]byte, doc compile.Doc) {
-		for _, e := range apicheck.Object(source, key, doc) {
+		for _, e := range verdicts.Object(source, key, doc) {
 			errs = append(errs, e.Error())
 		}
 	}

@@ -78,7 +78,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		meshKey = cache.MeshKey(in.Mesh.Data)
 	}
 	// Objects an earlier run of this binary found valid need no check.
-	apicheck.Remember(old.Valid)
+	verdicts := apicheck.NewVerdicts(old.Valid)
 	var fresh []*load.File
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; !hit {
@@ -141,6 +141,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	// kept, not generated again.
 	compileOpts := opts
 	compileOpts.SchemaDir = ""
+	compileOpts.Verdicts = verdicts
 	out, err := Compile(m, compileOpts)
 	if err != nil {
 		return nil, diags, err
@@ -219,7 +220,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	}
 	next.Docs = entries.docsFor(next)
 	next.Mesh = meshKey
-	next.Valid = apicheck.Passed()
+	next.Valid = verdicts.Sorted()
 	if !cacheChanged && len(compiled) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
 		next = nil // nothing to record: the cache stays as it is
 	}
