@@ -70,7 +70,7 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	m, more := validate.Mesh(in, validate.Options{Parallelism: opts.Parallelism})
 	diags.Append(more)
 	if m != nil {
-		diags.Append(unknownClusters(opts, m))
+		diags.Append(unknownClusters(opts, clusterNamesInOrder(m)))
 	}
 	diags = diags.Sorted()
 	if diags.Failed(false) {
@@ -79,13 +79,13 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	return m, diags
 }
 
-func unknownClusters(opts Options, m *mesh.Mesh) diag.List {
+// unknownClusters reports --cluster names that are not among names (the
+// mesh's cluster names, in mesh order).
+func unknownClusters(opts Options, names []string) diag.List {
 	var diags diag.List
 	known := map[string]bool{}
-	var names []string
-	for _, c := range m.Clusters {
-		known[c.Name] = true
-		names = append(names, c.Name)
+	for _, n := range names {
+		known[n] = true
 	}
 	for _, n := range opts.Clusters {
 		if !known[n] {
@@ -383,6 +383,15 @@ func clusterOfOverlay(rel string) string {
 		return parts[0]
 	}
 	return ""
+}
+
+// clusterNamesInOrder lists the mesh's cluster names in mesh order.
+func clusterNamesInOrder(m *mesh.Mesh) []string {
+	out := make([]string, len(m.Clusters))
+	for i, c := range m.Clusters {
+		out[i] = c.Name
+	}
+	return out
 }
 
 // ClusterNames lists the mesh's cluster names, sorted.

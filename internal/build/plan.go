@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -93,15 +92,22 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	if m == nil {
 		return nil, diags.Sorted(), nil
 	}
-	// Whether the mesh spans networks shapes every cluster's output: a
-	// reused cluster built under the other answer is compiled again.
+	// The mesh's set of networks shapes every cluster's output (an
+	// east-west gateway when it has more than one) and is part of each
+	// entry's key: the networks of the clusters validated now and, as
+	// recorded, of those reused (a reused cluster's file is the one its
+	// entry was built from, so its network is the recorded one). A reused
+	// cluster built with another set is compiled again.
+	networks := mesh.NetworksOf(m.Clusters)
 	for name := range hits {
-		m.OtherNetworks = append(m.OtherNetworks, old.Clusters[name].Network)
+		networks = append(networks, old.Clusters[name].Network)
 	}
-	sort.Strings(m.OtherNetworks)
+	slices.Sort(networks)
+	networks = slices.Compact(networks)
+	networksKey := strings.Join(networks, ",")
 	var redo []*load.File
 	for _, f := range in.Clusters {
-		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].MultiNetwork != m.MultiNetwork() {
+		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].Networks != networksKey {
 			delete(hits, f.Stem)
 			if f.Data == nil { // reused unread: read it now
 				data, rd := load.Read(f.Path)
@@ -119,19 +125,15 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		if m2 == nil {
 			return nil, diags.Sorted(), nil
 		}
-		m2.OtherNetworks = nil
-		for name := range hits {
-			m2.OtherNetworks = append(m2.OtherNetworks, old.Clusters[name].Network)
-		}
-		sort.Strings(m2.OtherNetworks)
 		m = m2
 	}
+	m.NetworkSet = networks
 
 	var names []string
 	for _, f := range in.Clusters {
 		names = append(names, f.Stem)
 	}
-	diags.Append(unknownNames(opts, names))
+	diags.Append(unknownClusters(opts, names))
 	diags = diags.Sorted()
 	if diags.Failed(false) {
 		return nil, diags, nil
@@ -199,7 +201,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			if !selected(c.Name) {
 				continue
 			}
-			e := cache.Entry{Key: keys[c.Name], Network: c.Network, MultiNetwork: m.MultiNetwork(), Files: map[string]cache.FileState{}}
+			e := cache.Entry{Key: keys[c.Name], Network: c.Network, Networks: networksKey, Files: map[string]cache.FileState{}}
 			if fi := inputs[c.Name]; fi != nil {
 				e.Input = cache.StateOf(fi, seen)
 			}
@@ -241,15 +243,6 @@ const (
 // schemaEntryName is the cache entry of the JSON Schema files; cluster
 // names are DNS-1123 labels, which never start with '_'.
 const schemaEntryName = "_schema"
-
-// unknownNames reports --cluster names that are not clusters of the mesh.
-func unknownNames(opts Options, names []string) diag.List {
-	m := &mesh.Mesh{}
-	for _, n := range names {
-		m.Clusters = append(m.Clusters, &mesh.Cluster{Name: n})
-	}
-	return unknownClusters(opts, m)
-}
 
 // meshFileKey hashes the mesh file before the folder is read, so that
 // clusters can be reused without reading their files; false when there is

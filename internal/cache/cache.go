@@ -33,7 +33,7 @@ import (
 
 // version changes whenever the cache's layout or meaning does: an older or
 // newer cache is then simply not used.
-const version = 2
+const version = 3
 
 // Sum is the sha256 of a file's bytes.
 type Sum [sha256.Size]byte
@@ -56,10 +56,12 @@ type FileState struct {
 type Entry struct {
 	// Key hashes the meshc binary, the mesh file and the cluster file.
 	Key string
-	// Network and MultiNetwork are inputs of other clusters' output: a
-	// cluster gets an east-west gateway when the mesh spans networks.
-	Network      string
-	MultiNetwork bool
+	// Network is the cluster's network, an input of every other cluster's
+	// output; Networks is the mesh's set of networks the entry was built
+	// with (sorted, comma-separated), part of its key: a cluster's output
+	// depends on it (the east-west gateway of a multi-network mesh).
+	Network  string
+	Networks string
 	// Files maps "<tree>/<path>" (tree: overlays or golden) to the file's
 	// state.
 	Files map[string]FileState

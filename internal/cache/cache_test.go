@@ -89,7 +89,7 @@ func TestVerify(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	e, _ := entryFor(t, dir, "x\n")
-	e.Key, e.Network, e.MultiNetwork = "k", "net-a", true
+	e.Key, e.Network, e.Networks = "k", "net-a", "net-a,net-b"
 	c := &Cache{Clusters: map[string]Entry{"c": e}}
 	file := filepath.Join(dir, "state", "cache")
 	require.NoError(t, c.Save(file))
@@ -115,7 +115,7 @@ func TestBuildID(t *testing.T) {
 // an encode and decode unchanged.
 func FuzzDecode(f *testing.F) {
 	c := &Cache{Version: version, Mesh: "m", Tool: "t", Valid: [][32]byte{{1}}, Clusters: map[string]Entry{
-		"a": {Key: "k", Network: "n", MultiNetwork: true, Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
+		"a": {Key: "k", Network: "n", Networks: "m,n", Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
 	}}
 	f.Add(c.encode())
 	f.Add([]byte(magic))
