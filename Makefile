@@ -1,19 +1,21 @@
 # meshc's tasks. `make test` is what CI runs (.ci/run).
 GO ?= go
 
-.PHONY: all build test unit check golden fmt vet bench fuzz e2e
+.PHONY: all build test unit check golden fmt vet cross go-install bench fuzz e2e
 
 all: build
 
 build:
 	$(GO) build -o meshc ./cmd/meshc
 
-# The whole test suite: formatting and vet, every Go test (including the
-# CLI scripts and the kubectl kustomize cross-check), the CI gate on the
-# committed example meshes, the end-to-end apply against a real
-# kube-apiserver, and the chart render check (Istio's charts rendered with
-# meshc's values, every value's effect asserted; e2e/README.md).
-test: vet unit check e2e
+# The whole test suite: formatting and vet (also as on Windows and macOS),
+# the binary for every platform meshc ships for, every Go test (including
+# the CLI scripts and the kubectl kustomize cross-check), the CI gate on
+# the committed example meshes, go install from a module proxy, the
+# end-to-end apply against a real kube-apiserver, and the chart render
+# check (Istio's charts rendered with meshc's values, every value's effect
+# asserted; e2e/README.md).
+test: vet cross unit check go-install e2e
 
 unit:
 	$(GO) test ./...
@@ -42,12 +44,28 @@ golden:
 e2e:
 	bash e2e/run.sh
 
+# meshc runs where platform engineers work: build it for each, so a
+# Linux-only system call never lands again.
+PLATFORMS ?= darwin/arm64 darwin/amd64 windows/amd64 linux/arm64 linux/amd64
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+		echo "GOOS=$${p%/*} GOARCH=$${p#*/} go build ./cmd/meshc"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/meshc; \
+	done
+
+# go install github.com/golemtrust/meshc/cmd/meshc@<version> gives a
+# binary that needs nothing of the repository (.ci/go-install.sh).
+go-install:
+	bash .ci/go-install.sh
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
 
 # Stage and whole-build benchmarks on generated meshes (internal/bench),
 # summarised by benchstat from the Go module proxy. See BENCHMARKS.md;

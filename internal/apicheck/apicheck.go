@@ -195,35 +195,48 @@ func (c *Checker) Stream(name string, data []byte) []error {
 	return errs
 }
 
+// Verdicts is a build's memory of which objects passed the check, by a
+// key of their content (the hash of their rendered bytes): an object
+// with a known key is not checked again, within the run or, seeded from
+// the build cache, across runs of the same meshc binary (the same API
+// definitions). The caller owns it; apicheck keeps no memo of its own
+// for objects. Safe for concurrent use.
+type Verdicts struct {
+	passed sync.Map // [32]byte -> struct{}
+}
+
+// NewVerdicts returns Verdicts that know keys passed already.
+func NewVerdicts(keys [][32]byte) *Verdicts {
+	v := &Verdicts{}
+	for _, k := range keys {
+		v.passed.Store(k, struct{}{})
+	}
+	return v
+}
+
 // Object validates one object meshc built, as the map it rendered to
-// YAML, without parsing that YAML again. key identifies the object's
-// content (the hash of its rendered bytes): an object with the same key was
-// found valid once and is not checked again. source names where the object
-// is written, for messages.
-func Object(source string, key [32]byte, doc map[string]any) []error {
-	if _, ok := passed.Load(key); ok {
+// YAML, without parsing that YAML again, unless its key passed before.
+// source names where the object is written, for messages.
+func (v *Verdicts) Object(source string, key [32]byte, doc map[string]any) []error {
+	if _, ok := v.passed.Load(key); ok {
 		return nil // before loading any definitions: a rebuild may need none
 	}
 	c, err := Default()
 	if err != nil {
 		return []error{fmt.Errorf("%s: apicheck: loading the embedded API definitions: %w", source, err)}
 	}
-	errs := c.Object(source, key, doc)
+	errs := c.Object(source, doc)
 	if len(errs) == 0 {
-		passed.Store(key, struct{}{})
+		v.passed.Store(key, struct{}{})
 	}
 	return errs
 }
 
-// passed holds the keys of objects the package-level Object found valid,
-// in this run or (Remember) in an earlier run of the same binary.
-var passed sync.Map // [32]byte -> struct{}
-
-// Passed returns the keys of every object found valid, sorted, for a
-// caller that keeps them for the next run of the same meshc binary.
-func Passed() [][32]byte {
+// Sorted returns the keys of every object that passed, sorted, for the
+// build cache.
+func (v *Verdicts) Sorted() [][32]byte {
 	var out [][32]byte
-	passed.Range(func(k, _ any) bool {
+	v.passed.Range(func(k, _ any) bool {
 		out = append(out, k.([32]byte))
 		return true
 	})
@@ -231,19 +244,9 @@ func Passed() [][32]byte {
 	return out
 }
 
-// Remember marks objects as valid: an earlier run of this same binary
-// (and so of these same API definitions) checked them.
-func Remember(keys [][32]byte) {
-	for _, k := range keys {
-		passed.Store(k, struct{}{})
-	}
-}
-
-// Object validates one object; see the package-level Object.
-func (c *Checker) Object(source string, key [32]byte, doc map[string]any) []error {
-	if _, ok := c.valid.Load(key); ok {
-		return nil
-	}
+// Object validates one object against its API definition; remembering
+// verdicts is the caller's (Verdicts).
+func (c *Checker) Object(source string, doc map[string]any) []error {
 	o, perr := objectOf(doc)
 	found := []*Error{perr}
 	if perr == nil {
@@ -253,9 +256,6 @@ func (c *Checker) Object(source string, key [32]byte, doc map[string]any) []erro
 	for _, e := range found {
 		e.Source = source
 		errs = append(errs, e)
-	}
-	if len(found) == 0 {
-		c.valid.Store(key, struct{}{})
 	}
 	return errs
 }

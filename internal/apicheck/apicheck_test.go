@@ -825,7 +825,7 @@ func TestObjectAgreesWithStream(t *testing.T) {
 		require.NoError(t, sigsyaml.Unmarshal([]byte(doc), &m))
 		// Distinct keys: neither call may answer from the other's cache.
 		fromStream := c.Stream("s.yaml", []byte(fmt.Sprintf("# %d\n%s", i, doc)))
-		fromObject := c.Object("s.yaml", sha256.Sum256([]byte(fmt.Sprintf("object %d", i))), m)
+		fromObject := c.Object("s.yaml", m)
 		assert.Equal(t, reasons(fromStream), reasons(fromObject), "document %d:\n%s", i, doc)
 		if i >= len(docs)-len(broken) {
 			assert.NotEmpty(t, fromObject, "broken document %d passed:\n%s", i, doc)
@@ -844,4 +844,20 @@ func reasons(errs []error) []string {
 		}
 	}
 	return out
+}
+
+// Verdicts is the only memo of object verdicts: a key it knows is not
+// checked (even an invalid object passes under a known key, which is why
+// only the build cache of the same binary may seed it), an unknown key is.
+func TestVerdictsRemember(t *testing.T) {
+	bad := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "x"}, "spec": map[string]any{"nope": true}}
+	key := sha256.Sum256([]byte("bad"))
+	v := NewVerdicts(nil)
+	require.NotEmpty(t, v.Object("a.yaml", key, bad))
+	assert.Empty(t, v.Sorted(), "a failing object is not remembered")
+	good := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "x"}}
+	gkey := sha256.Sum256([]byte("good"))
+	require.Empty(t, v.Object("a.yaml", gkey, good))
+	assert.Equal(t, [][32]byte{gkey}, v.Sorted())
+	assert.Empty(t, NewVerdicts([][32]byte{key}).Object("a.yaml", key, bad), "a seeded key is trusted")
 }

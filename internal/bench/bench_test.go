@@ -10,6 +10,7 @@ import (
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/load"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 // The stage benchmarks run on a 20 x 20 mesh; BenchmarkBuildSizes shows
@@ -31,6 +32,7 @@ func newFixture(tb testing.TB, clusters, namespaces int) *fixture {
 		ClustersDir: filepath.Join(tmp, "clusters"),
 		OutDir:      filepath.Join(tmp, "overlays"),
 		GoldenDir:   filepath.Join(tmp, "golden"),
+		State:       state.Paths{Dir: filepath.Join(tmp, "state"), Lock: filepath.Join(tmp, "state", "lock")},
 	}}
 	if err := Generate(f.opts.ClustersDir, clusters, namespaces); err != nil {
 		tb.Fatal(err)
@@ -90,7 +92,7 @@ func (f *fixture) built(tb testing.TB) *build.Output {
 	if err := emit.Write(out.Trees()...); err != nil {
 		tb.Fatal(err)
 	}
-	if err := out.SaveCache(f.opts.OutDir); err != nil {
+	if err := out.SaveCache(); err != nil {
 		tb.Fatal(err)
 	}
 	return out

@@ -9,9 +9,7 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"unsafe"
 
 	"github.com/golemtrust/meshc/internal/apicheck"
 	"github.com/golemtrust/meshc/internal/cache"
@@ -31,6 +29,7 @@ import (
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
 	"github.com/golemtrust/meshc/internal/render"
+	"github.com/golemtrust/meshc/internal/state"
 	"github.com/golemtrust/meshc/internal/validate"
 )
 
@@ -44,6 +43,14 @@ type Options struct {
 	Clusters []string
 	// Parallelism bounds concurrent work; 0 means GOMAXPROCS.
 	Parallelism int
+	// State is where meshc keeps its own state for these output folders
+	// (internal/state.For): the build cache Plan reads and SaveCache
+	// writes, the build lock Check waits for, the writing markers. The
+	// zero value: no cache, no lock, no markers.
+	State state.Paths
+	// Verdicts remembers the objects the API check passed (seeded by Plan
+	// from the build cache); nil: a memo for this Compile alone.
+	Verdicts *apicheck.Verdicts
 	// SchemaDir, when set, adds the editors' JSON Schema files
 	// (internal/jsonschema) to the output: build writes them, check fails
 	// when the committed ones are stale. Empty leaves them out.
@@ -63,7 +70,7 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	m, more := validate.Mesh(in, validate.Options{Parallelism: opts.Parallelism})
 	diags.Append(more)
 	if m != nil {
-		diags.Append(unknownClusters(opts, m))
+		diags.Append(unknownClusters(opts, clusterNamesInOrder(m)))
 	}
 	diags = diags.Sorted()
 	if diags.Failed(false) {
@@ -72,13 +79,13 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	return m, diags
 }
 
-func unknownClusters(opts Options, m *mesh.Mesh) diag.List {
+// unknownClusters reports --cluster names that are not among names (the
+// mesh's cluster names, in mesh order).
+func unknownClusters(opts Options, names []string) diag.List {
 	var diags diag.List
 	known := map[string]bool{}
-	var names []string
-	for _, c := range m.Clusters {
-		known[c.Name] = true
-		names = append(names, c.Name)
+	for _, n := range names {
+		known[n] = true
 	}
 	for _, n := range opts.Clusters {
 		if !known[n] {
@@ -106,11 +113,14 @@ type Output struct {
 	// be taken from disk, and roots maps cache tree names to folders.
 	unstated []string
 	roots    map[string]string
+	// cacheFile is where SaveCache writes Cache.
+	cacheFile string
 }
 
-// SaveCache records what the next run may reuse; call it after the output
-// is written, so the recorded file states are those of the written files.
-func (o *Output) SaveCache(dir string) error {
+// SaveCache records what the next run may reuse, in the state folder;
+// call it after the output is written, so the recorded file states are
+// those of the written files.
+func (o *Output) SaveCache() error {
 	if o.Cache == nil {
 		return nil
 	}
@@ -153,7 +163,7 @@ func (o *Output) SaveCache(dir string) error {
 			}
 		}
 	}
-	return o.Cache.Save(dir)
+	return o.Cache.Save(o.cacheFile)
 }
 
 // settleAbove is how many racy files a build leaves for the next run to
@@ -167,11 +177,8 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// Counts returns how many overlay and golden files the output holds,
-// reused ones included.
-func (o *Output) Counts() (overlays, golden int) {
-	return len(o.Overlays.Files) + len(o.Overlays.Kept), len(o.Golden.Files) + len(o.Golden.Kept)
-}
+// Built counts the clusters this run compiled (not reused from the cache).
+func (o *Output) Built() int { return len(o.Golden.Files) }
 
 // Trees returns the trees, for emit.
 func (o *Output) Trees() []*emit.Tree {
@@ -199,9 +206,13 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 			todo = append(todo, c)
 		}
 	}
+	verdicts := opts.Verdicts
+	if verdicts == nil {
+		verdicts = apicheck.NewVerdicts(nil)
+	}
 	results := make([]clusterOutput, len(todo))
 	parallel(len(todo), opts.Parallelism, func(i int) {
-		results[i] = compileCluster(m, todo[i])
+		results[i] = compileCluster(m, todo[i], verdicts)
 	})
 	golden := map[string][]byte{}
 	clusterFiles := map[string][]string{}
@@ -223,8 +234,8 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		}
 	}
 	o := &Output{
-		Overlays: &emit.Tree{Dir: opts.OutDir, Files: overlays},
-		Golden:   &emit.Tree{Dir: opts.GoldenDir, Files: golden},
+		Overlays: opts.tree(treeOverlays, opts.OutDir, overlays),
+		Golden:   opts.tree(treeGolden, opts.GoldenDir, golden),
 
 		clusterFiles: clusterFiles,
 	}
@@ -234,21 +245,26 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 	}
 	if opts.SchemaDir != "" {
 		var err error
-		if o.Schema, err = schemaTree(opts.SchemaDir); err != nil {
+		if o.Schema, err = schemaTree(opts); err != nil {
 			return nil, err
 		}
 	}
 	return o, nil
 }
 
+// tree is an output tree with the state files that go with it.
+func (opts Options) tree(name, dir string, files map[string][]byte) *emit.Tree {
+	return &emit.Tree{Dir: dir, Files: files, Marker: opts.State.Marker(name), Lock: opts.State.Lock}
+}
+
 // schemaTree generates the editors' JSON Schema files. They depend only on
 // cue/, not on the mesh: the same with or without --cluster.
-func schemaTree(dir string) (*emit.Tree, error) {
+func schemaTree(opts Options) (*emit.Tree, error) {
 	files, err := jsonschema.Files()
 	if err != nil {
 		return nil, fmt.Errorf("meshc bug: JSON Schema: %w", err)
 	}
-	return &emit.Tree{Dir: dir, Files: files}, nil
+	return opts.tree(treeSchema, opts.SchemaDir, files), nil
 }
 
 // clusterOutput is what one cluster contributes to the output.
@@ -260,7 +276,7 @@ type clusterOutput struct {
 
 // compileCluster compiles, lays out, renders and checks one cluster. It
 // shares nothing mutable with other clusters, so clusters run in parallel.
-func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
+func compileCluster(m *mesh.Mesh, c *mesh.Cluster, verdicts *apicheck.Verdicts) clusterOutput {
 	cc := engines.Compile(m, c)
 	// The golden file is printed straight from meshc's own objects, byte
 	// for byte what a krusty build of the overlay prints (the render tests
@@ -269,23 +285,36 @@ func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
 	if err != nil {
 		return clusterOutput{err: fmt.Errorf("meshc bug: %w", err)}
 	}
-	// The overlay's own objects are the same maps, printed the same way:
-	// reuse their bytes (looked up by map identity, valid while cc lives).
-	byMap := make(map[unsafe.Pointer][]byte, len(objs))
+	// An overlay part's own objects are golden objects, printed the same
+	// way: reuse their bytes, found by the object's identity (unique in a
+	// cluster's stream: render refuses two objects with one id). Patches,
+	// the other objects of a part, are never looked up.
+	byID := make(map[string][]byte, len(objs))
 	for _, o := range objs {
-		byMap[reflect.ValueOf(o.Doc).UnsafePointer()] = o.Bytes
+		byID[objectID(o.Doc)] = o.Bytes
 	}
 	files, err := overlay.Cluster(cc, func(d compile.Doc) ([]byte, bool) {
-		y, ok := byMap[reflect.ValueOf(d).UnsafePointer()]
+		y, ok := byID[objectID(d)]
 		return y, ok
 	})
 	if err != nil {
 		return clusterOutput{err: err}
 	}
-	if err := checkAPIs(c.Name, objs, cc, files); err != nil {
+	if err := checkAPIs(c.Name, objs, cc, files, verdicts); err != nil {
 		return clusterOutput{err: err}
 	}
 	return clusterOutput{files: files, golden: out}
+}
+
+// objectID is an object's identity in a cluster's stream: apiVersion,
+// kind, namespace and name.
+func objectID(d compile.Doc) string {
+	md, _ := d["metadata"].(compile.Doc)
+	apiVersion, _ := d["apiVersion"].(string)
+	kind, _ := d["kind"].(string)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	return apiVersion + "\x00" + kind + "\x00" + ns + "\x00" + name
 }
 
 // parallel runs work(0..n-1) on up to workers goroutines (GOMAXPROCS when
@@ -316,10 +345,10 @@ func parallel(n, workers int, work func(i int)) {
 // checkAPIs validates every object meshc emits for a cluster against the
 // real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
 // values). A failure is a meshc bug: it must never reach a cluster.
-func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, files overlay.Files) error {
+func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, files overlay.Files, verdicts *apicheck.Verdicts) error {
 	var errs []string
 	check := func(source string, key [32]byte, doc compile.Doc) {
-		for _, e := range apicheck.Object(source, key, doc) {
+		for _, e := range verdicts.Object(source, key, doc) {
 			errs = append(errs, e.Error())
 		}
 	}
@@ -354,6 +383,15 @@ func clusterOfOverlay(rel string) string {
 		return parts[0]
 	}
 	return ""
+}
+
+// clusterNamesInOrder lists the mesh's cluster names in mesh order.
+func clusterNamesInOrder(m *mesh.Mesh) []string {
+	out := make([]string, len(m.Clusters))
+	for i, c := range m.Clusters {
+		out[i] = c.Name
+	}
+	return out
 }
 
 // ClusterNames lists the mesh's cluster names, sorted.

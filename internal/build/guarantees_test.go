@@ -29,9 +29,9 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/golemtrust/meshc/internal/build"
-	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/cli"
 	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 // genMesh returns the files of a generated mesh: mesh.yaml and one file per
@@ -184,13 +184,13 @@ func meshc(t *testing.T, bin, dir string, env []string, args ...string) string {
 	return stdout.String()
 }
 
-// tree reads every file under dir into a map keyed by slash path; the
-// build lock and the build cache, which are not output, are left out.
+// tree reads every file under dir into a map keyed by slash path: all of
+// it, since meshc's own state lives elsewhere (internal/state).
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == emit.LockName || d.Name() == cache.FileName {
+		if err != nil || d.IsDir() {
 			return err
 		}
 		data, err := os.ReadFile(p)
@@ -393,9 +393,6 @@ func checkKilledTree(t *testing.T, before, want, after map[string]string) (torn 
 		case strings.HasPrefix(base, ".meshc-tmp-"):
 			// A temporary file is the only file that may be partial; the
 			// next build removes it (the repair proves it).
-		case base == emit.WritingName:
-			// The (empty) marker of a run stopped while writing; the next
-			// build looks for its temporary files and removes it.
 		case base == emit.IndexName:
 			// The old index, the new one, or their union, written before
 			// anything else.
@@ -444,14 +441,14 @@ func TestSecondBuildFailsOnLock(t *testing.T) {
 	require.Equal(t, 0, cli.Main(append([]string{"build"}, opts...), &stdout, &stderr), stderr.String())
 	before := outputs(t, root)
 
-	unlock, err := emit.Lock(filepath.Join(root, "overlays"))
+	unlock, err := emit.Lock(state.For(filepath.Join(root, "overlays"), filepath.Join(root, "golden")).Lock, filepath.Join(root, "overlays"))
 	require.NoError(t, err)
 	defer unlock()
 	writeMesh(t, filepath.Join(root, "clusters"), genMesh([]int{0, 1}, 2, 2, false), nil)
 	stdout.Reset()
 	stderr.Reset()
 	assert.Equal(t, 1, cli.Main(append([]string{"build"}, opts...), &stdout, &stderr))
-	assert.Equal(t, fmt.Sprintf("meshc build: another meshc build is writing %[1]s (lock %[1]s/.meshc.lock held); wait for it to finish and run again\n", filepath.Join(root, "overlays")), stderr.String())
+	assert.Equal(t, fmt.Sprintf("meshc build: another meshc build is writing %s (lock %s held); wait for it to finish and run again\n", filepath.Join(root, "overlays"), state.For(filepath.Join(root, "overlays"), filepath.Join(root, "golden")).Lock), stderr.String())
 	assert.Equal(t, digest(before), digest(outputs(t, root)), "nothing written")
 }
 
@@ -465,7 +462,7 @@ func TestCheckDuringBuildWaits(t *testing.T) {
 	require.Equal(t, 0, cli.Main(append([]string{"build"}, opts...), &stdout, &stderr), stderr.String())
 
 	// A "build" holds the lock, and has changed one file so far.
-	unlock, err := emit.Lock(filepath.Join(root, "overlays"))
+	unlock, err := emit.Lock(state.For(filepath.Join(root, "overlays"), filepath.Join(root, "golden")).Lock, filepath.Join(root, "overlays"))
 	require.NoError(t, err)
 	golden := filepath.Join(root, "golden", "c000.yaml")
 	good, err := os.ReadFile(golden)

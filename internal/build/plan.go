@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +27,7 @@ import (
 // is verified by hash. A build with no usable cache (a cold build) runs
 // every rule on every cluster.
 func Plan(opts Options) (*Output, diag.List, error) {
-	old := cache.Load(opts.OutDir)
+	old := cache.Load(opts.State.Cache())
 	roots := map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir}
 	if opts.SchemaDir != "" {
 		roots[treeSchema] = opts.SchemaDir
@@ -78,7 +77,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		meshKey = cache.MeshKey(in.Mesh.Data)
 	}
 	// Objects an earlier run of this binary found valid need no check.
-	apicheck.Remember(old.Valid)
+	verdicts := apicheck.NewVerdicts(old.Valid)
 	var fresh []*load.File
 	for _, f := range in.Clusters {
 		if _, hit := hits[f.Stem]; !hit {
@@ -93,15 +92,22 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	if m == nil {
 		return nil, diags.Sorted(), nil
 	}
-	// Whether the mesh spans networks shapes every cluster's output: a
-	// reused cluster built under the other answer is compiled again.
+	// The mesh's set of networks shapes every cluster's output (an
+	// east-west gateway when it has more than one) and is part of each
+	// entry's key: the networks of the clusters validated now and, as
+	// recorded, of those reused (a reused cluster's file is the one its
+	// entry was built from, so its network is the recorded one). A reused
+	// cluster built with another set is compiled again.
+	networks := mesh.NetworksOf(m.Clusters)
 	for name := range hits {
-		m.OtherNetworks = append(m.OtherNetworks, old.Clusters[name].Network)
+		networks = append(networks, old.Clusters[name].Network)
 	}
-	sort.Strings(m.OtherNetworks)
+	slices.Sort(networks)
+	networks = slices.Compact(networks)
+	networksKey := strings.Join(networks, ",")
 	var redo []*load.File
 	for _, f := range in.Clusters {
-		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].MultiNetwork != m.MultiNetwork() {
+		if _, hit := hits[f.Stem]; hit && old.Clusters[f.Stem].Networks != networksKey {
 			delete(hits, f.Stem)
 			if f.Data == nil { // reused unread: read it now
 				data, rd := load.Read(f.Path)
@@ -119,19 +125,15 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		if m2 == nil {
 			return nil, diags.Sorted(), nil
 		}
-		m2.OtherNetworks = nil
-		for name := range hits {
-			m2.OtherNetworks = append(m2.OtherNetworks, old.Clusters[name].Network)
-		}
-		sort.Strings(m2.OtherNetworks)
 		m = m2
 	}
+	m.NetworkSet = networks
 
 	var names []string
 	for _, f := range in.Clusters {
 		names = append(names, f.Stem)
 	}
-	diags.Append(unknownNames(opts, names))
+	diags.Append(unknownClusters(opts, names))
 	diags = diags.Sorted()
 	if diags.Failed(false) {
 		return nil, diags, nil
@@ -141,13 +143,14 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	// kept, not generated again.
 	compileOpts := opts
 	compileOpts.SchemaDir = ""
+	compileOpts.Verdicts = verdicts
 	out, err := Compile(m, compileOpts)
 	if err != nil {
 		return nil, diags, err
 	}
 	var schemaEntry *cache.Entry
 	if opts.SchemaDir != "" {
-		if out.Schema, schemaEntry, err = schemaOutput(opts.SchemaDir, old, verified[schemaEntryName]); err != nil {
+		if out.Schema, schemaEntry, err = schemaOutput(opts, old, verified[schemaEntryName]); err != nil {
 			return nil, diags, err
 		}
 	}
@@ -198,7 +201,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 			if !selected(c.Name) {
 				continue
 			}
-			e := cache.Entry{Key: keys[c.Name], Network: c.Network, MultiNetwork: m.MultiNetwork(), Files: map[string]cache.FileState{}}
+			e := cache.Entry{Key: keys[c.Name], Network: c.Network, Networks: networksKey, Files: map[string]cache.FileState{}}
 			if fi := inputs[c.Name]; fi != nil {
 				e.Input = cache.StateOf(fi, seen)
 			}
@@ -219,13 +222,14 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	}
 	next.Docs = entries.docsFor(next)
 	next.Mesh = meshKey
-	next.Valid = apicheck.Passed()
+	next.Valid = verdicts.Sorted()
 	if !cacheChanged && len(compiled) == 0 && len(next.Clusters) == len(old.Clusters) && next.Mesh == old.Mesh {
 		next = nil // nothing to record: the cache stays as it is
 	}
 	out.Cache = next
 	out.unstated = compiled
 	out.roots = roots
+	out.cacheFile = opts.State.Cache()
 	return out, diags, nil
 }
 
@@ -239,15 +243,6 @@ const (
 // schemaEntryName is the cache entry of the JSON Schema files; cluster
 // names are DNS-1123 labels, which never start with '_'.
 const schemaEntryName = "_schema"
-
-// unknownNames reports --cluster names that are not clusters of the mesh.
-func unknownNames(opts Options, names []string) diag.List {
-	m := &mesh.Mesh{}
-	for _, n := range names {
-		m.Clusters = append(m.Clusters, &mesh.Cluster{Name: n})
-	}
-	return unknownClusters(opts, m)
-}
 
 // meshFileKey hashes the mesh file before the folder is read, so that
 // clusters can be reused without reading their files; false when there is
@@ -355,17 +350,18 @@ func (s *entryStore) docsFor(next *cache.Cache) map[[32]byte]cache.Doc {
 // schemaOutput is the schema tree for dir: kept as it is on disk when this
 // binary wrote it there and it is as written (v, from verifyAll), generated
 // otherwise; with the cache entry that records it.
-func schemaOutput(dir string, old *cache.Cache, v verified) (*emit.Tree, *cache.Entry, error) {
+func schemaOutput(opts Options, old *cache.Cache, v verified) (*emit.Tree, *cache.Entry, error) {
 	key := cache.Key(nil, nil) // the binary alone
 	if e, ok := old.Clusters[schemaEntryName]; ok && e.Key == key && v.files != nil {
-		t := &emit.Tree{Dir: dir, Kept: map[string]bool{}}
+		t := opts.tree(treeSchema, opts.SchemaDir, nil)
+		t.Kept = map[string]bool{}
 		for name := range v.files {
 			t.Kept[strings.TrimPrefix(name, treeSchema+"/")] = true
 		}
 		e.Files = v.files
 		return t, &e, nil
 	}
-	t, err := schemaTree(dir)
+	t, err := schemaTree(opts)
 	if err != nil {
 		return nil, nil, err
 	}

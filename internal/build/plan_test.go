@@ -13,7 +13,14 @@ import (
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/state"
 )
+
+// stateIn is a state folder under tmp, outside the output folders.
+func stateIn(tmp string) state.Paths {
+	dir := filepath.Join(tmp, "state")
+	return state.Paths{Dir: dir, Lock: filepath.Join(dir, "lock")}
+}
 
 // planAndWrite runs what `meshc build` runs and returns the output.
 func planAndWrite(t *testing.T, opts build.Options) *build.Output {
@@ -23,7 +30,7 @@ func planAndWrite(t *testing.T, opts build.Options) *build.Output {
 	require.Empty(t, diags)
 	require.NotNil(t, out)
 	require.NoError(t, emit.Write(out.Trees()...))
-	require.NoError(t, out.SaveCache(opts.OutDir))
+	require.NoError(t, out.SaveCache())
 	return out
 }
 
@@ -33,7 +40,7 @@ func planAndWrite(t *testing.T, opts build.Options) *build.Output {
 // compiled again and the output repaired.
 func TestReuseIsNeverFooledByStatus(t *testing.T) {
 	tmp := t.TempDir()
-	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden")}
+	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden"), State: stateIn(tmp)}
 	require.NoError(t, bench.Generate(opts.ClustersDir, 4, 3))
 	planAndWrite(t, opts)
 	time.Sleep(300 * time.Millisecond) // past the racy margin: status alone is trusted now
@@ -83,10 +90,10 @@ func sameSizeEdit(t *testing.T, path, from, to string) {
 // exactly as a cold run reports it.
 func TestRebuildWithStoredVerdicts(t *testing.T) {
 	tmp := t.TempDir()
-	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden")}
+	opts := build.Options{ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"), GoldenDir: filepath.Join(tmp, "golden"), State: stateIn(tmp)}
 	require.NoError(t, bench.Generate(opts.ClustersDir, 3, 4))
 	planAndWrite(t, opts)
-	c := cache.Load(opts.OutDir)
+	c := cache.Load(opts.State.Cache())
 	for i := 0; i < 3; i++ {
 		e := c.Clusters[bench.ClusterName(i)]
 		require.Len(t, e.Entries, 4, "each cluster's four namespace entries are recorded")

@@ -26,18 +26,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/golemtrust/meshc/internal/emit"
 )
 
-// FileName is the cache file, kept in the overlays folder (git-ignored).
-const FileName = ".meshc-cache"
-
 // version changes whenever the cache's layout or meaning does: an older or
 // newer cache is then simply not used.
-const version = 2
+const version = 3
 
 // Sum is the sha256 of a file's bytes.
 type Sum [sha256.Size]byte
@@ -60,10 +56,12 @@ type FileState struct {
 type Entry struct {
 	// Key hashes the meshc binary, the mesh file and the cluster file.
 	Key string
-	// Network and MultiNetwork are inputs of other clusters' output: a
-	// cluster gets an east-west gateway when the mesh spans networks.
-	Network      string
-	MultiNetwork bool
+	// Network is the cluster's network, an input of every other cluster's
+	// output; Networks is the mesh's set of networks the entry was built
+	// with (sorted, comma-separated), part of its key: a cluster's output
+	// depends on it (the east-west gateway of a multi-network mesh).
+	Network  string
+	Networks string
 	// Files maps "<tree>/<path>" (tree: overlays or golden) to the file's
 	// state.
 	Files map[string]FileState
@@ -98,11 +96,14 @@ type Cache struct {
 	Docs map[[32]byte]Doc
 }
 
-// Load reads the cache in dir; a missing, unreadable or foreign cache is
-// empty.
-func Load(dir string) *Cache {
+// Load reads the cache file (in meshc's state folder, internal/state); a
+// missing, unreadable or foreign cache, or none (file ""), is empty.
+func Load(file string) *Cache {
 	empty := &Cache{Version: version, Clusters: map[string]Entry{}}
-	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	if file == "" {
+		return empty
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return empty
 	}
@@ -119,10 +120,17 @@ func Load(dir string) *Cache {
 // MeshKey hashes the mesh file together with the running binary.
 func MeshKey(meshFile []byte) string { return Key(meshFile, nil) }
 
-// Save writes the cache atomically into dir.
-func (c *Cache) Save(dir string) error {
+// Save writes the cache atomically to file; "" (no state folder) saves
+// nothing.
+func (c *Cache) Save(file string) error {
+	if file == "" {
+		return nil
+	}
 	c.Version, c.Tool = version, toolID()
-	return emit.WriteFile(dir, FileName, c.encode())
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	return emit.WriteState(file, c.encode())
 }
 
 // Key hashes a cluster's inputs together with the running binary.
@@ -141,15 +149,23 @@ func Key(meshFile, clusterFile []byte) string {
 }
 
 var toolIDOnce = sync.OnceValue(func() string {
-	// A different meshc may compile differently, so its entries never
-	// match. The Go toolchain stamps every binary with a build ID derived
-	// from its inputs, near the start of the file; reading it costs
-	// microseconds where hashing the whole 80 MB binary costs a noticeable
-	// part of an incremental build. Without one, the binary's bytes.
 	exe, err := os.Executable()
 	if err != nil {
 		return "unknown" // never matches a recorded key from a known binary
 	}
+	return toolIDOf(exe)
+})
+
+// toolIDOf names the meshc binary at exe: a different meshc may compile
+// differently, so its entries never match. The Go toolchain stamps every
+// binary with a build ID derived from its inputs, near the start of the
+// file: in an ELF note (Linux), in the first page of the text (Mach-O on
+// macOS, PE on Windows: cmd/internal/buildid writes it there, and
+// TestToolIDOnEveryPlatform checks it against 'go tool buildid' on
+// binaries cross-compiled for each). Reading it costs microseconds where
+// hashing the whole 60 MB binary costs a noticeable part of an
+// incremental build. Without one, the binary's bytes.
+func toolIDOf(exe string) string {
 	f, err := os.Open(exe)
 	if err != nil {
 		return "unknown"
@@ -171,7 +187,7 @@ var toolIDOnce = sync.OnceValue(func() string {
 		return "unknown"
 	}
 	return hex.EncodeToString(h.Sum(nil))
-})
+}
 
 // elfBuildID reads the Go build ID note of an ELF binary (Linux), which
 // debug/elf finds from the headers without reading the rest.
@@ -239,22 +255,13 @@ func StateOf(fi fs.FileInfo, seen int64) FileState {
 // Holds reports whether a file's status now proves it is the file whose
 // state was recorded: same size, times and inode, and not racy.
 func (s FileState) Holds(fi fs.FileInfo) bool {
-	return s.Seen != 0 && sameStatus(stateOf(fi), s) && !s.racy()
+	return statusProves && s.Seen != 0 && sameStatus(stateOf(fi), s) && !s.racy()
 }
 
 // sameStatus reports whether two states describe the same file, unwritten
 // since: same inode, size and times (sums and when they were seen aside).
 func sameStatus(a, b FileState) bool {
 	return a.Size == b.Size && a.Mtime == b.Mtime && a.Ctime == b.Ctime && a.Ino == b.Ino && a.Dev == b.Dev
-}
-
-func stateOf(fi fs.FileInfo) FileState {
-	st := FileState{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.Ctime = time.Unix(sys.Ctim.Sec, sys.Ctim.Nsec).UnixNano()
-		st.Ino, st.Dev = sys.Ino, uint64(sys.Dev)
-	}
-	return st
 }
 
 // racy reports whether a recorded state cannot prove the file unchanged:
@@ -303,7 +310,7 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 	// Called for every output file of the mesh on every run: one lstat
 	// per file into a reused buffer, and a new map only when a state
 	// moved.
-	var st syscall.Stat_t
+	var buf statBuf
 	for name, rec := range e.Files {
 		tree, rel, found := cut(name)
 		root, known := roots[tree]
@@ -312,15 +319,12 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 		}
 		full := root + string(filepath.Separator) + filepath.FromSlash(rel)
 		seen := time.Now().UnixNano()
-		if err := syscall.Lstat(full, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			return nil, false, false
-		}
-		cur := FileState{Size: st.Size, Mtime: time.Unix(st.Mtim.Unix()).UnixNano(), Ctime: time.Unix(st.Ctim.Unix()).UnixNano(), Ino: st.Ino, Dev: uint64(st.Dev)}
-		if cur.Size != rec.Size {
+		cur, regular := lstatRegular(full, &buf)
+		if !regular || cur.Size != rec.Size {
 			return nil, false, false
 		}
 		same := sameStatus(cur, rec)
-		if same && !rec.racy() {
+		if same && statusProves && !rec.racy() {
 			continue
 		}
 		// The status cannot prove it: compare the bytes.
@@ -330,6 +334,9 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 		}
 		next := rec
 		if same {
+			if !statusProves {
+				continue // the hash is the only proof here, every time
+			}
 			// Racy when recorded; if it is not any more, record that, so
 			// the next run need not read it.
 			next.Seen = seen

@@ -89,13 +89,16 @@ func TestVerify(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	e, _ := entryFor(t, dir, "x\n")
-	e.Key, e.Network, e.MultiNetwork = "k", "net-a", true
+	e.Key, e.Network, e.Networks = "k", "net-a", "net-a,net-b"
 	c := &Cache{Clusters: map[string]Entry{"c": e}}
-	require.NoError(t, c.Save(dir))
-	got := Load(dir)
+	file := filepath.Join(dir, "state", "cache")
+	require.NoError(t, c.Save(file))
+	got := Load(file)
 	assert.Equal(t, c.Clusters, got.Clusters)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte("{not gob"), 0o644))
-	assert.Empty(t, Load(dir).Clusters, "a broken cache is an empty one")
+	require.NoError(t, os.WriteFile(file, []byte("{not gob"), 0o644))
+	assert.Empty(t, Load(file).Clusters, "a broken cache is an empty one")
+	assert.Empty(t, Load("").Clusters, "no state folder, no cache")
+	require.NoError(t, c.Save(""))
 }
 
 func TestBuildID(t *testing.T) {
@@ -112,7 +115,7 @@ func TestBuildID(t *testing.T) {
 // an encode and decode unchanged.
 func FuzzDecode(f *testing.F) {
 	c := &Cache{Version: version, Mesh: "m", Tool: "t", Valid: [][32]byte{{1}}, Clusters: map[string]Entry{
-		"a": {Key: "k", Network: "n", MultiNetwork: true, Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
+		"a": {Key: "k", Network: "n", Networks: "m,n", Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
 	}}
 	f.Add(c.encode())
 	f.Add([]byte(magic))

@@ -45,7 +45,7 @@ func (c *Cache) encode() []byte {
 		b = appendString(b, name)
 		b = appendString(b, e.Key)
 		b = appendString(b, e.Network)
-		b = append(b, boolByte(e.MultiNetwork))
+		b = appendString(b, e.Networks)
 		b = appendState(b, e.Input)
 		known = known[:0]
 		for _, k := range e.Entries {
@@ -108,14 +108,7 @@ func decode(data []byte) (*Cache, bool) {
 	clusters := r.count(1)
 	for i := 0; i < clusters && !r.bad; i++ {
 		name := r.string()
-		e := Entry{Key: r.string(), Network: r.string()}
-		switch r.byte() {
-		case 0:
-		case 1:
-			e.MultiNetwork = true
-		default:
-			r.fail()
-		}
+		e := Entry{Key: r.string(), Network: r.string(), Networks: r.string()}
 		e.Input = r.state()
 		entries := r.count(1)
 		if entries > 0 {
@@ -156,13 +149,6 @@ func appendState(b []byte, s FileState) []byte {
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
-}
-
-func boolByte(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
 }
 
 // reader decodes; after the first problem bad is set and every read

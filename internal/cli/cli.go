@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/golemtrust/meshc/internal/version"
 )
 
 // Exit statuses.
@@ -21,10 +20,6 @@ const (
 	ExitInvalid = 1 // invalid input or stale output
 	ExitUsage   = 2
 )
-
-// Version is meshc's version, set at link time with
-// -ldflags "-X github.com/golemtrust/meshc/internal/cli.Version=...".
-var Version = "dev"
 
 // command is one subcommand.
 type command struct {
@@ -119,13 +114,7 @@ func bindVersion(fs *pflag.FlagSet) func(*env, []string) int {
 			fmt.Fprintf(e.stderr, "meshc version: takes no arguments\n")
 			return ExitUsage
 		}
-		v := Version
-		if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-			v = info.Main.Version
-		}
-		fmt.Fprintf(e.stdout, "meshc %s (%s %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintln(e.stdout, version.Read())
 		return ExitOK
 	}
 }
-
-var _ = os.Stdout

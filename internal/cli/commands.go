@@ -11,6 +11,7 @@ import (
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/quota"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 // inputFlags are the flags every command that reads the mesh has.
@@ -104,7 +105,8 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 // inputs and outputs are unchanged; it prints problems and returns nil on
 // failure. Under --strict warnings are reported, and fail, as errors.
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
-	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only}
+	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only,
+		State: state.For(out.out, out.golden)}
 	o, diags, err := build.Plan(opts)
 	ok := e.report(diags, in.strict)
 	if err != nil {
@@ -130,25 +132,21 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if o == nil {
 			return code
 		}
-		unlock, err := emit.Lock(out.out)
+		unlock, err := emit.Lock(state.For(out.out, out.golden).Lock, out.out)
 		if err != nil {
 			e.fail("build", err)
 			return ExitInvalid
 		}
 		defer unlock()
-		if err := emit.Write(o.Trees()...); err != nil {
+		sum, err := emit.Apply(o.Trees()...)
+		if err != nil {
 			e.fail("build", err)
 			return ExitInvalid
 		}
-		if err := o.SaveCache(out.out); err != nil {
+		if err := o.SaveCache(); err != nil {
 			e.fail("build", err) // the output is written; only the next run's shortcut is lost
 		}
-		reused := ""
-		if o.Reused > 0 {
-			reused = fmt.Sprintf(" (%d unchanged clusters reused)", o.Reused)
-		}
-		nOverlays, nGolden := o.Counts()
-		fmt.Fprintf(e.stdout, "wrote %s and %s: %d overlay files, %d golden files%s\n", out.out, out.golden, nOverlays, nGolden, reused)
+		fmt.Fprintln(e.stdout, buildSummary(o.Built(), o.Reused, sum))
 		return ExitOK
 	}
 }
@@ -239,4 +237,19 @@ func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		return ExitOK
 	}
+}
+
+// buildSummary is build's one line: what it compiled and what it did to
+// the files, e.g. "meshc: 3 clusters (1 built, 2 reused); 4 files
+// written, 37 unchanged, 0 removed".
+func buildSummary(built, reused int, sum emit.Summary) string {
+	return fmt.Sprintf("meshc: %s (%d built, %d reused); %s written, %d unchanged, %d removed",
+		plural(built+reused, "cluster"), built, reused, plural(sum.Written, "file"), sum.Unchanged, sum.Removed)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

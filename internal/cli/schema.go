@@ -9,6 +9,7 @@ import (
 
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/jsonschema"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 // bindSchema is 'meshc schema': it writes the JSON Schemas of the mesh
@@ -27,13 +28,14 @@ func bindSchema(fs *pflag.FlagSet) func(*env, []string) int {
 			fmt.Fprintf(e.stderr, "meshc schema: meshc bug: %v\n", err)
 			return ExitInvalid
 		}
-		unlock, err := emit.Lock(out)
+		st := state.For(out, "")
+		unlock, err := emit.Lock(st.Lock, out)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "meshc schema: %v\n", err)
 			return ExitInvalid
 		}
 		defer unlock()
-		if err := emit.Write(&emit.Tree{Dir: out, Files: files}); err != nil {
+		if err := emit.Write(&emit.Tree{Dir: out, Files: files, Marker: st.Marker("schema")}); err != nil {
 			fmt.Fprintf(e.stderr, "meshc schema: %v\n", err)
 			return ExitInvalid
 		}

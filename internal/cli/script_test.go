@@ -2,21 +2,37 @@ package cli_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/golemtrust/meshc/internal/cli"
+	"github.com/golemtrust/meshc/internal/state"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"meshc": func() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
+}
+
+// stateRoot is the folder a script's meshc keeps its state under
+// ($MESHC_CACHE_DIR): outside the script's work folder, as the user's
+// cache folder is outside their repository.
+func stateRoot(env *testscript.Env) error {
+	dir, err := os.MkdirTemp("", "meshc-state-")
+	if err != nil {
+		return err
+	}
+	env.Defer(func() { os.RemoveAll(dir) })
+	env.Setenv(state.EnvVar, dir)
+	return nil
 }
 
 // TestScripts runs the CLI scripts in testdata/script: each shows input
@@ -31,6 +47,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("MESHC_UPDATE") != "",
+		Setup:               stateRoot,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// example copies the repository's example mesh to ./clusters.
 			"example": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -62,6 +79,48 @@ func TestScripts(t *testing.T) {
 				}
 				if got != want {
 					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			// statefiles NAME... requires meshc's state (under
+			// $MESHC_CACHE_DIR, one folder per output) to be exactly these
+			// files, by name, across outputs; "statefiles" alone: none.
+			// "statefiles -corrupt NAME..." also overwrites each build
+			// cache with junk.
+			"statefiles": func(ts *testscript.TestScript, neg bool, args []string) {
+				corrupt := len(args) > 0 && args[0] == "-corrupt"
+				if corrupt {
+					args = args[1:]
+				}
+				root := ts.Getenv(state.EnvVar)
+				var names []string
+				ts.Check(filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+					if err != nil || d.IsDir() {
+						return err
+					}
+					names = append(names, d.Name())
+					if corrupt && d.Name() == "cache" {
+						return os.WriteFile(p, []byte("junk"), 0o644)
+					}
+					return nil
+				}))
+				slices.Sort(names)
+				slices.Sort(args)
+				if !slices.Equal(names, args) != neg {
+					ts.Fatalf("meshc's state holds %q, want %q", names, args)
+				}
+			},
+			// killedbuild leaves in every state folder under
+			// $MESHC_CACHE_DIR what a build killed while writing leaves:
+			// its lock file (the OS lock died with the process) and the
+			// writing marker of each output tree.
+			"killedbuild": func(ts *testscript.TestScript, neg bool, args []string) {
+				root := ts.Getenv(state.EnvVar)
+				entries, err := os.ReadDir(root)
+				ts.Check(err)
+				for _, e := range entries {
+					for _, name := range []string{"lock", "writing-overlays", "writing-golden", "writing-schema"} {
+						ts.Check(os.WriteFile(filepath.Join(root, e.Name(), name), nil, 0o644))
+					}
 				}
 			},
 			// snapshot records a listing of every file under a folder with

@@ -9,14 +9,11 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/golemtrust/meshc/internal/cache"
 )
 
 // snapshot lists every file under dir with a hash of its content, leaving
-// out *.snap files (snapshots) and the build cache: a git-ignored scratch
-// file whose recorded file states (times) change whenever meshc looks at
-// its output, never part of what a build promises to keep identical.
+// out *.snap files (snapshots). meshc's own state is not in the tree at
+// all (internal/state), so every other file counts.
 func snapshot(ts *testscript.TestScript, dir string) string {
 	var b strings.Builder
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -26,7 +23,7 @@ func snapshot(ts *testscript.TestScript, dir string) string {
 			}
 			return err
 		}
-		if d.IsDir() || strings.HasSuffix(p, ".snap") || d.Name() == cache.FileName {
+		if d.IsDir() || strings.HasSuffix(p, ".snap") {
 			return nil // snapshots themselves are not part of the tree
 		}
 		data, err := os.ReadFile(p)

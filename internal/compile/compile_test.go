@@ -12,9 +12,9 @@ import (
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/engine/flux"
+	"github.com/golemtrust/meshc/internal/kustomizeoracle"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
-	"github.com/golemtrust/meshc/internal/render"
 )
 
 // These tests cover the spec's output table row by row, on the objects a
@@ -86,7 +86,7 @@ func build(t *testing.T, m *mesh.Mesh, c *mesh.Cluster) []obj {
 	for p, d := range overlay.Base(engines.For(m), m) {
 		files[p] = d
 	}
-	out, err := render.Overlay(files, c.Name)
+	out, err := kustomizeoracle.Build(files, c.Name)
 	require.NoError(t, err)
 	return decode(t, out)
 }

@@ -13,8 +13,10 @@
 //     nothing.
 //
 // Names under an output folder whose last element starts with ".meshc" are
-// meshc's bookkeeping (the index, the build lock, temporary files); no
-// output file may use them.
+// meshc's bookkeeping (the index, temporary files); no output file may use
+// them. Everything else meshc keeps for itself (the build lock, the marker
+// of a run that is writing) lives outside the output folders, in files the
+// caller names (Tree.Lock, Tree.Marker).
 package emit
 
 import (
@@ -45,14 +47,9 @@ const IndexName = ".meshc-index"
 // it, without ever guessing which stray files are its own.
 const tmpPrefix = ".meshc-tmp-"
 
-// reservedPrefix starts every bookkeeping name: IndexName, LockName and
-// temporary files.
+// reservedPrefix starts every bookkeeping name: IndexName and temporary
+// files.
 const reservedPrefix = ".meshc"
-
-// WritingName is the marker a run keeps in an output folder while it
-// writes there; a run stopped half-way leaves it, and the next one then
-// looks for the temporary files it may have left.
-const WritingName = ".meshc-writing"
 
 // Tree is one output folder and what meshc wants in it.
 type Tree struct {
@@ -67,6 +64,13 @@ type Tree struct {
 	// Owns reports whether a path is within this run's scope: with
 	// --cluster, only the named clusters' files are. nil means everything.
 	Owns func(rel string) bool
+	// Marker is the file, outside Dir, that exists while a run writes
+	// Dir: a run stopped half-way leaves it, and the next one then looks
+	// for the temporary files it may have left. Empty: no marker, and
+	// every run looks (a status call per file).
+	Marker string
+	// Lock is the build lock (see Lock) that Check waits for; empty: none.
+	Lock string
 }
 
 func (t *Tree) owns(rel string) bool { return t.Owns == nil || t.Owns(rel) }
@@ -88,6 +92,9 @@ type treePlan struct {
 	interrupted bool
 	// oldIndex is the index on disk; index is the one to write when done.
 	oldIndex, index []string
+	// leftover marks the deletions that are temporary files of a stopped
+	// run rather than output.
+	leftover map[string]bool
 }
 
 // plan compares a tree with the disk. It fails, before anything is
@@ -179,7 +186,7 @@ func plan(t *Tree) (*treePlan, error) {
 	// Temporary files are left behind only by a run that was stopped
 	// while writing, and such a run leaves its marker: without one there is
 	// nothing to look for (looking costs a stat per file).
-	if _, err := os.Lstat(filepath.Join(t.Dir, WritingName)); err != nil {
+	if !t.interrupted() {
 		slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 		p.index = mergeSorted(p.index, paths)
 		return p, nil
@@ -197,11 +204,25 @@ func plan(t *Tree) (*treePlan, error) {
 		}
 		if cur, err := readRegular(filepath.Join(t.Dir, filepath.FromSlash(tmp))); err == nil {
 			p.changes = append(p.changes, Change{Path: tmp, Kind: "delete", Old: cur})
+			if p.leftover == nil {
+				p.leftover = map[string]bool{}
+			}
+			p.leftover[tmp] = true
 		}
 	}
 	slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 	p.index = mergeSorted(p.index, paths)
 	return p, nil
+}
+
+// interrupted reports whether a run stopped while writing the tree may
+// have left temporary files: its marker is there, or the tree has none.
+func (t *Tree) interrupted() bool {
+	if t.Marker == "" {
+		return true
+	}
+	_, err := os.Lstat(t.Marker)
+	return err == nil
 }
 
 // Check compares trees with the disk and returns a unified diff of every
@@ -212,8 +233,13 @@ func Check(trees ...*Tree) (string, error) {
 	if err := distinct(trees); err != nil {
 		return "", err
 	}
+	locked := map[string]bool{}
 	for _, t := range trees {
-		unlock, err := rlock(t.Dir)
+		if t.Lock == "" || locked[t.Lock] {
+			continue
+		}
+		locked[t.Lock] = true
+		unlock, err := rlock(t.Lock, t.Dir)
 		if err != nil {
 			return "", err
 		}
@@ -277,30 +303,69 @@ func lines(data []byte) []string {
 // writing any, so a refusal leaves all of them untouched. The caller holds
 // the build lock (Lock).
 func Write(trees ...*Tree) error {
+	_, err := Apply(trees...)
+	return err
+}
+
+// Summary counts what Apply did to the output files of its trees (each
+// tree's index included; temporary files of a stopped run are not output
+// and not counted).
+type Summary struct {
+	// Written files were created or rewritten; Unchanged ones were
+	// already what meshc wants (kept or equal); Removed ones were meshc's
+	// and are no longer wanted.
+	Written, Unchanged, Removed int
+}
+
+// Apply is Write that also says what it did.
+func Apply(trees ...*Tree) (Summary, error) {
+	var sum Summary
 	if err := distinct(trees); err != nil {
-		return err
+		return sum, err
 	}
 	var plans []*treePlan
 	for _, t := range trees {
 		p, err := plan(t)
 		if err != nil {
-			return err
+			return sum, err
 		}
 		plans = append(plans, p)
 	}
 	for _, p := range plans {
 		if err := p.write(); err != nil {
-			return err
+			return sum, err
+		}
+		p.count(&sum)
+	}
+	return sum, nil
+}
+
+// count adds what a written plan did to sum.
+func (p *treePlan) count(sum *Summary) {
+	changed := 0
+	for _, c := range p.changes {
+		switch {
+		case c.Kind == "delete" && !p.leftover[c.Path]:
+			sum.Removed++
+		case c.Kind != "delete":
+			changed++
 		}
 	}
-	return nil
+	sum.Written += changed
+	sum.Unchanged += len(p.tree.Files) + len(p.tree.Kept) - changed
+	switch {
+	case !slices.Equal(p.index, p.oldIndex):
+		sum.Written++
+	case p.oldIndex != nil:
+		sum.Unchanged++
+	}
 }
 
 func (p *treePlan) write() error {
 	dir := p.tree.Dir
 	if len(p.changes) == 0 && slices.Equal(p.index, p.oldIndex) {
 		if p.interrupted {
-			return os.Remove(filepath.Join(dir, WritingName)) // it left nothing behind
+			return p.tree.unmark() // it left nothing behind
 		}
 		return nil // up to date: not even the index is rewritten
 	}
@@ -312,7 +377,7 @@ func (p *treePlan) write() error {
 	// and the next run can finish the job; the final index comes last.
 	// The marker first: from here until it is removed, a stopped run
 	// may leave temporary files behind.
-	if err := os.WriteFile(filepath.Join(dir, WritingName), nil, 0o644); err != nil {
+	if err := p.tree.mark(); err != nil {
 		return err
 	}
 	both := mergeSorted(p.oldIndex, p.index)
@@ -340,7 +405,29 @@ func (p *treePlan) write() error {
 			return err
 		}
 	}
-	return os.Remove(filepath.Join(dir, WritingName))
+	return p.tree.unmark()
+}
+
+// mark creates the tree's marker before it writes (see Tree.Marker).
+func (t *Tree) mark() error {
+	if t.Marker == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(t.Marker), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(t.Marker, nil, 0o644)
+}
+
+// unmark removes the marker once the tree is written.
+func (t *Tree) unmark() error {
+	if t.Marker == "" {
+		return nil
+	}
+	if err := os.Remove(t.Marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // writeAll writes every created or updated file, a few at a time: the cost
@@ -548,15 +635,12 @@ func indexText(paths []string) []byte {
 	return []byte(b.String())
 }
 
-// WriteFile writes one of meshc's own bookkeeping files (such as the build
-// cache) into dir atomically, with the same fixed temporary name scheme as
-// every other file: a run killed part-way leaves at most a temporary file,
-// which the next write of the same file replaces.
-func WriteFile(dir, name string, data []byte) error {
-	if strings.ContainsAny(name, `/\`) || !strings.HasPrefix(name, reservedPrefix) {
-		return fmt.Errorf("meshc bug: %q is not a bookkeeping file name", name)
-	}
-	return atomicWrite(dir, name, data)
+// WriteState writes one file of meshc's own state (such as the build
+// cache, in its state folder) atomically, with the same temporary name
+// scheme as every other file: a run killed part-way leaves at most a
+// temporary file, which the next write of the same file replaces.
+func WriteState(file string, data []byte) error {
+	return atomicWrite(filepath.Dir(file), filepath.Base(file), data)
 }
 
 // fastUnclean reports whether p might be absolute, unclean or otherwise

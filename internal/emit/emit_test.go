@@ -55,8 +55,13 @@ func read(t *testing.T, path string) string {
 	return string(data)
 }
 
+// markerOf and lockOf name a test tree's marker and lock: beside the
+// folder, outside it, as meshc's state folder is.
+func markerOf(dir string) string { return dir + ".writing" }
+func lockOf(dir string) string   { return dir + ".lock" }
+
 func tree(dir string, files ...string) *Tree {
-	t := &Tree{Dir: dir, Files: map[string][]byte{}}
+	t := &Tree{Dir: dir, Files: map[string][]byte{}, Marker: markerOf(dir), Lock: lockOf(dir)}
 	for _, f := range files {
 		t.Files[f] = []byte("content of " + f + "\n")
 	}
@@ -203,7 +208,7 @@ func TestStaleEntryThroughSymlinkIsKept(t *testing.T) {
 // Output names cannot leave the folder or take meshc's bookkeeping names.
 func TestPathsCannotEscape(t *testing.T) {
 	for _, p := range []string{"", ".", "..", "../x.yaml", "a/../../x.yaml", "/etc/x.yaml", "a//b.yaml", "a/./b.yaml",
-		`a\..\x.yaml`, "a/\x00", IndexName, LockName, "a/" + tmpPrefix + "b.yaml"} {
+		`a\..\x.yaml`, "a/\x00", IndexName, "a/" + tmpPrefix + "b.yaml"} {
 		t.Run(fmt.Sprintf("%q", p), func(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "out", "inner")
@@ -241,7 +246,7 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "a/"+tmpPrefix+"users.yaml"), "not meshc's")
 	// Such a run also leaves its marker: without one, nobody looks.
-	write(t, filepath.Join(dir, WritingName), "")
+	write(t, markerOf(dir), "")
 	next := tree(dir, "a/kept.yaml", "b/new.yaml")
 
 	d, err := Check(next)
@@ -256,7 +261,7 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, d)
 	assert.Equal(t, []string{"a/.meshc-tmp-users.yaml", "a/kept.yaml", "b/new.yaml"}, files(t, dir))
-	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+	assert.NoFileExists(t, markerOf(dir))
 }
 
 // TestMarkerOnlyWhileWriting: the marker exists while files are written
@@ -265,17 +270,17 @@ func TestLeftoverTemporaryFiles(t *testing.T) {
 func TestMarkerOnlyWhileWriting(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, Write(tree(dir, "a/x.yaml")))
-	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+	assert.NoFileExists(t, markerOf(dir))
 	write(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"), "half")
 	d, err := Check(tree(dir, "a/x.yaml"))
 	require.NoError(t, err)
 	assert.Empty(t, d, "without a marker, a stray temporary file is not meshc's business")
-	write(t, filepath.Join(dir, WritingName), "")
+	write(t, markerOf(dir), "")
 	d, err = Check(tree(dir, "a/x.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, d, tmpPrefix+"x.yaml")
 	require.NoError(t, Write(tree(dir, "a/x.yaml")))
-	assert.NoFileExists(t, filepath.Join(dir, WritingName))
+	assert.NoFileExists(t, markerOf(dir))
 	assert.NoFileExists(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"))
 }
 
@@ -306,13 +311,13 @@ func TestTemporaryNameIsNotFollowed(t *testing.T) {
 
 func TestLockIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	unlock, err := Lock(dir)
+	unlock, err := Lock(lockOf(dir), dir)
 	require.NoError(t, err)
-	_, err = Lock(dir)
+	_, err = Lock(lockOf(dir), dir)
 	require.Error(t, err)
-	assert.Equal(t, fmt.Sprintf("another meshc build is writing %s (lock %s held); wait for it to finish and run again", dir, filepath.Join(dir, LockName)), err.Error())
+	assert.Equal(t, fmt.Sprintf("another meshc build is writing %s (lock %s held); wait for it to finish and run again", dir, lockOf(dir)), err.Error())
 	unlock()
-	unlock, err = Lock(dir)
+	unlock, err = Lock(lockOf(dir), dir)
 	require.NoError(t, err)
 	unlock()
 }
@@ -321,8 +326,8 @@ func TestLockDoesNotFollowSymlinks(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "out")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.Symlink(filepath.Join(root, "created-outside"), filepath.Join(dir, LockName)))
-	_, err := Lock(dir)
+	require.NoError(t, os.Symlink(filepath.Join(root, "created-outside"), lockOf(dir)))
+	_, err := Lock(lockOf(dir), dir)
 	assert.Error(t, err)
 	assert.NoFileExists(t, filepath.Join(root, "created-outside"))
 }
@@ -332,7 +337,7 @@ func TestLockDoesNotFollowSymlinks(t *testing.T) {
 func TestCheckWaitsForBuild(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, Write(tree(dir, "a.yaml")))
-	unlock, err := Lock(dir)
+	unlock, err := Lock(lockOf(dir), dir)
 	require.NoError(t, err)
 
 	done := make(chan string)
@@ -356,7 +361,7 @@ func TestCheckWaitsForBuild(t *testing.T) {
 		t.Fatal("check did not resume after the build")
 	}
 
-	unlock, err = Lock(dir)
+	unlock, err = Lock(lockOf(dir), dir)
 	require.NoError(t, err)
 	defer unlock()
 	defer func(w time.Duration) { lockWait = w }(lockWait)
@@ -370,10 +375,10 @@ func TestCheckWaitsForBuild(t *testing.T) {
 func TestChecksShareTheLock(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, Write(tree(dir, "a.yaml")))
-	unlock, err := Lock(dir)
+	unlock, err := Lock(lockOf(dir), dir)
 	require.NoError(t, err)
 	unlock()
-	r1, err := rlock(dir)
+	r1, err := rlock(lockOf(dir), dir)
 	require.NoError(t, err)
 	defer r1()
 	d, err := Check(tree(dir, "a.yaml"))
@@ -438,4 +443,70 @@ func TestMergeSorted(t *testing.T) {
 	assert.Equal(t, []string{"a"}, mergeSorted([]string{"a", "a"}, nil))
 	assert.Equal(t, []string{}, mergeSorted(nil, nil))
 	assert.Equal(t, []string{"x", "y"}, mergeSorted(nil, []string{"x", "y", "y"}))
+}
+
+// TestApplySaysWhatItDid: the counts build prints are what happened to the
+// files, the index included, in every case.
+func TestApplySaysWhatItDid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	sum, err := Apply(tree(dir, "a.yaml", "b.yaml", "c/d.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 4}, sum, "three files and the index, all new")
+
+	sum, err = Apply(tree(dir, "a.yaml", "b.yaml", "c/d.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 4}, sum, "a no-op writes nothing")
+
+	changed := tree(dir, "a.yaml", "b.yaml")
+	changed.Files["a.yaml"] = []byte("new\n")
+	sum, err = Apply(changed)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 2, Unchanged: 1, Removed: 1}, sum, "a.yaml and the index written, b.yaml kept, c/d.yaml removed")
+
+	kept := &Tree{Dir: dir, Kept: map[string]bool{"a.yaml": true}, Files: map[string][]byte{"b.yaml": []byte("content of b.yaml\n")}, Marker: markerOf(dir)}
+	sum, err = Apply(kept)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 3}, sum, "kept, equal and the index")
+
+	// A stopped run's temporary file is cleaned up but is not output.
+	write(t, filepath.Join(dir, tmpPrefix+"b.yaml"), "half")
+	write(t, markerOf(dir), "")
+	sum, err = Apply(kept)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Unchanged: 3}, sum)
+	assert.NoFileExists(t, filepath.Join(dir, tmpPrefix+"b.yaml"))
+}
+
+// The lock leaves nothing behind, and a lock file left by a killed build
+// (there, but held by no process) never blocks the next build or check.
+func TestLockLeavesNothingAndStaleFilesDoNotBlock(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := Lock(lockOf(dir), dir)
+	require.NoError(t, err)
+	assert.FileExists(t, lockOf(dir))
+	unlock()
+	assert.NoFileExists(t, lockOf(dir))
+
+	write(t, lockOf(dir), "") // what a killed build leaves
+	r, err := rlock(lockOf(dir), dir)
+	require.NoError(t, err, "check does not wait for a dead build")
+	r()
+	unlock, err = Lock(lockOf(dir), dir)
+	require.NoError(t, err, "the next build takes the lock")
+	unlock()
+	assert.NoFileExists(t, lockOf(dir))
+}
+
+// Without a marker file (no state folder), every run looks for a stopped
+// run's temporary files.
+func TestNoMarkerLooksEveryTime(t *testing.T) {
+	dir := t.TempDir()
+	noMarker := func() *Tree { tr := tree(dir, "a/x.yaml"); tr.Marker = ""; return tr }
+	require.NoError(t, Write(noMarker()))
+	write(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"), "half")
+	d, err := Check(noMarker())
+	require.NoError(t, err)
+	assert.Contains(t, d, tmpPrefix+"x.yaml")
+	require.NoError(t, Write(noMarker()))
+	assert.NoFileExists(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"))
 }

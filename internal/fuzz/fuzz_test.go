@@ -10,9 +10,9 @@ import (
 
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/engine/engines"
+	"github.com/golemtrust/meshc/internal/kustomizeoracle"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/overlay"
-	"github.com/golemtrust/meshc/internal/render"
 	"github.com/golemtrust/meshc/internal/validate"
 )
 
@@ -105,7 +105,7 @@ func run(t *testing.T, meshData, clusterData []byte, stem, ext string) {
 		for p, data := range base {
 			files[p] = data
 		}
-		if _, err := render.Overlay(files, c.Name); err != nil {
+		if _, err := kustomizeoracle.Build(files, c.Name); err != nil {
 			t.Fatalf("valid input, but kustomize cannot build the overlay: %v\nmesh:\n%s\ncluster:\n%s", err, meshData, clusterData)
 		}
 	}

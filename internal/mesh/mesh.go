@@ -4,7 +4,6 @@
 package mesh
 
 import (
-	"iter"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -19,10 +18,13 @@ type Mesh struct {
 	GitOps    GitOps
 	// Clusters are sorted by name.
 	Clusters []*Cluster
-	// OtherNetworks are the networks of clusters left out of Clusters
-	// (an incremental build compiles only the clusters that changed);
-	// they count for MultiNetwork.
-	OtherNetworks []string
+	// NetworkSet is the whole mesh's set of networks, sorted and distinct,
+	// when Clusters holds only some of its clusters (build.Plan validates
+	// only the clusters it does not reuse, and says which networks the
+	// others are on); nil means the networks of Clusters. Every cluster's
+	// output depends on it (MultiNetwork), so it is an input like the
+	// rest, never filled in behind the caller's back.
+	NetworkSet []string
 }
 
 // GitOps says which engine delivers the overlays and where this repo lives.
@@ -41,37 +43,24 @@ const (
 	ArgoCD Engine = "argocd"
 )
 
-// Networks returns the distinct networks of the mesh's clusters, sorted.
-// allNetworks yields every cluster's network, then OtherNetworks.
-func (m *Mesh) allNetworks() iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for _, c := range m.Clusters {
-			if !yield(c.Network) {
-				return
-			}
-		}
-		for _, n := range m.OtherNetworks {
-			if !yield(n) {
-				return
-			}
-		}
+// Networks returns the mesh's networks, sorted and distinct: NetworkSet,
+// or those of Clusters.
+func (m *Mesh) Networks() []string {
+	if m.NetworkSet != nil {
+		return m.NetworkSet
 	}
+	return NetworksOf(m.Clusters)
 }
 
-func (m *Mesh) Networks() []string {
+// NetworksOf returns the distinct networks of clusters, sorted.
+func NetworksOf(clusters []*Cluster) []string {
 	seen := map[string]bool{}
 	var out []string
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+	for _, c := range clusters {
+		if !seen[c.Network] {
+			seen[c.Network] = true
+			out = append(out, c.Network)
 		}
-	}
-	for _, c := range m.Clusters {
-		add(c.Network)
-	}
-	for _, n := range m.OtherNetworks {
-		add(n)
 	}
 	sort.Strings(out)
 	return out
@@ -80,13 +69,13 @@ func (m *Mesh) Networks() []string {
 // MultiNetwork reports whether the clusters span more than one network, in
 // which case each cluster needs an east-west gateway.
 func (m *Mesh) MultiNetwork() bool {
+	if m.NetworkSet != nil {
+		return len(m.NetworkSet) > 1
+	}
 	// Asked once per cluster and object: stop at the second network
 	// rather than collecting and sorting them all.
-	first, seen := "", false
-	for n := range m.allNetworks() {
-		if !seen {
-			first, seen = n, true
-		} else if n != first {
+	for _, c := range m.Clusters {
+		if c.Network != m.Clusters[0].Network {
 			return true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/golemtrust/meshc/internal/bench"
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/engine/engines"
+	"github.com/golemtrust/meshc/internal/kustomizeoracle"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/render"
 )
@@ -21,7 +22,7 @@ func requireSameAsKrusty(t *testing.T, m *mesh.Mesh) {
 	out, err := build.Compile(m, build.Options{})
 	require.NoError(t, err)
 	for _, c := range m.Clusters {
-		viaKrusty, err := render.Overlay(out.Overlays.Files, c.Name)
+		viaKrusty, err := kustomizeoracle.Build(out.Overlays.Files, c.Name)
 		require.NoError(t, err)
 		require.Equal(t, string(viaKrusty), string(out.Golden.Files[c.Name+".yaml"]), "cluster %s", c.Name)
 		// And the overlay's own objects are the golden file's, printed
