@@ -188,7 +188,11 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		selected[n] = true
 	}
 	all := len(selected) == 0
-	base := overlay.Base(engines.For(m), m)
+	eng := engines.For(m)
+	base := overlay.Base(eng, m)
+	if err := checkRoot(eng, m); err != nil {
+		return nil, err
+	}
 	overlays := overlay.Files{}
 	for p, d := range base {
 		overlays[p] = d
@@ -335,6 +339,24 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, fil
 	for _, name := range slices.Sorted(maps.Keys(cc.IstioOperators)) {
 		rel := path.Join(overlay.IstioctlDir, cluster, name) // one document: the file's bytes are its own
 		check(path.Join("overlays", rel), sha256.Sum256(files[rel]), cc.IstioOperators[name])
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// checkRoot validates the engine's mesh-wide objects (Argo CD's
+// ApplicationSet) as checkAPIs does a cluster's.
+func checkRoot(e engine.Engine, m *mesh.Mesh) error {
+	var errs []string
+	root := e.Root(m)
+	for _, name := range slices.Sorted(maps.Keys(root)) {
+		for _, d := range root[name] {
+			for _, err := range apicheck.Object(path.Join("overlays", e.Dir(), name), sha256.Sum256(overlay.Encode(d)), d) {
+				errs = append(errs, err.Error())
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))

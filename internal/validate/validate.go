@@ -212,13 +212,6 @@ func meshFile(sch *schema, f *load.File) (*meshInfo, diag.List) {
 		Revisions:   map[string]mesh.Version{},
 		GitOps:      mesh.GitOps{Engine: mesh.Engine(doc.GitOps.Engine), RepoURL: doc.GitOps.RepoURL, Branch: doc.GitOps.Branch},
 	}
-	if m.GitOps.Engine == mesh.ArgoCD {
-		// The schema knows Argo CD (the spec does), but this meshc compiles
-		// only Flux entry points and HelmReleases: refuse rather than emit
-		// objects for an engine the mesh does not run.
-		p := []cue.Selector{cue.Str("gitops"), cue.Str("engine")}
-		diags.Errorf(valuePosOf(raw, f.Path, p...), "%s: argocd is not supported by this version of meshc yet; use flux", dotted(p))
-	}
 	if len(info.declared) == 0 {
 		diags.Errorf(posOf(raw, f.Path, cue.Str("revisions")), "revisions: the mesh declares no control-plane revisions; add at least one, such as \"1-21\": 1.21.0")
 	}

@@ -84,7 +84,7 @@ func (Engine) Release(r *compile.Release) compile.Doc {
 // waited for first (wait: true), then the policy (dependsOn): Flux dry-runs
 // a whole Kustomization before applying any of it, and Istio's CRDs do not
 // exist until the base chart is installed.
-func (Engine) EntryPoint(m *mesh.Mesh, cc *compile.Cluster) engine.Entry {
+func (Engine) EntryPoint(m *mesh.Mesh, _ *mesh.Cluster, cc *compile.Cluster) engine.Entry {
 	src := object("source.toolkit.fluxcd.io/v1", "GitRepository", Source, compile.Doc{"spec": compile.Doc{
 		"interval": "1m",
 		"url":      m.GitOps.RepoURL,
