@@ -64,6 +64,7 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	diags.Append(more)
 	if m != nil {
 		diags.Append(unknownClusters(opts, m))
+		diags.Append(caFolders(opts.ClustersDir, m, ClusterNames(m)))
 	}
 	diags = diags.Sorted()
 	if diags.Failed(false) {

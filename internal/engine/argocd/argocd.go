@@ -51,6 +51,7 @@ const (
 // and later, by their dependsOn.
 const (
 	waveProject      = -2
+	waveCA           = -1
 	waveControlPlane = 0
 )
 
@@ -83,6 +84,20 @@ func (Engine) Sources() []compile.Doc { return nil }
 func (Engine) EntryPoint(m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) engine.Entry {
 	a := apps{m: m, c: c}
 	docs := []compile.Doc{a.project()}
+	if ca := m.GitOps.CA; ca != nil {
+		// Before anything runs istiod, so that istiod finds the mesh's
+		// root in cacerts instead of minting its own. istio-system may
+		// not exist yet: this Application creates it (bare; the control
+		// plane's Namespace object labels it next). No automatic prune
+		// and no resources finalizer: Argo CD never deletes the live
+		// cacerts, neither when files leave the folder nor when the
+		// Application goes.
+		app := a.app("mesh-ca", waveCA, compile.IstioSystem, a.git(ca.Folder(c.Name)),
+			[]string{"CreateNamespace=true", "SkipDryRunOnMissingResource=true"}, nil)
+		app["spec"].(compile.Doc)["syncPolicy"].(compile.Doc)["automated"] = compile.Doc{"prune": false, "selfHeal": true}
+		delete(app["metadata"].(compile.Doc), "finalizers")
+		docs = append(docs, app)
+	}
 	// The control plane's plain objects: the namespaces the charts
 	// install into and the revision tags' webhooks, whose caBundle istiod
 	// patches at run time (it selects them by istio.io/rev).

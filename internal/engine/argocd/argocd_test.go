@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -464,4 +465,44 @@ func keys(m map[string][]byte) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestCA: with gitops.ca the cluster's folder is an Application at the
+// earliest wave, before any istiod; it creates istio-system if need be and
+// never deletes the live cacerts.
+func TestCA(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"mesh.yaml", "lancre.yaml", "uberwald.yaml"} {
+		data, err := os.ReadFile(filepath.Join(example, "clusters", f))
+		require.NoError(t, err)
+		if f == "mesh.yaml" {
+			data = bytes.Replace(data, []byte("  branch: main\n"), []byte("  branch: main\n  ca:\n    path: ca\n"), 1)
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), data, 0o644))
+	}
+	b := buildDir(t, dir)
+	for _, c := range b.m.Clusters {
+		p := "_argocd/" + c.Name + "/applications.yaml"
+		assert.Empty(t, apicheck.Stream(p, b.overlays[p]))
+		objs := decode(t, b.overlays[p])
+		ca := byName(t, objs, "Application", c.Name+"-mesh-ca")
+		assert.Equal(t, "-1", wave(ca))
+		for _, o := range objs {
+			if o["kind"] == "Application" && o["metadata"].(obj)["name"] != c.Name+"-mesh-ca" {
+				assert.Greater(t, atoi(t, wave(o)), -1, "%v comes after the CA", get(o, "metadata", "name"))
+			}
+		}
+		assert.Equal(t, obj{"repoURL": b.m.GitOps.RepoURL, "targetRevision": "main", "path": "ca/" + c.Name}, get(ca, "spec", "source"))
+		assert.Equal(t, obj{"server": c.Server, "namespace": "istio-system"}, get(ca, "spec", "destination"))
+		assert.Equal(t, []any{"CreateNamespace=true", "SkipDryRunOnMissingResource=true"}, get(ca, "spec", "syncPolicy", "syncOptions"))
+		assert.Equal(t, obj{"prune": false, "selfHeal": true}, get(ca, "spec", "syncPolicy", "automated"))
+		assert.Nil(t, get(ca, "metadata", "finalizers"), "deleting the Application leaves cacerts in place")
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }
