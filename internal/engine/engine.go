@@ -85,15 +85,10 @@ func Deliver(e Engine, m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) *Clus
 		Dir:            e.Dir() + "/" + cc.Name,
 		Entry:          e.EntryPoint(m, c, cc),
 	}
-	if srcs := e.Sources(); len(srcs) > 0 {
-		// Sources sit right after the first object, the istio-system
-		// Namespace, in the control-plane component.
-		own := make([]*compile.Object, 0, len(out.ControlPlane)+len(srcs))
-		own = append(own, out.ControlPlane[:1]...)
-		for _, d := range srcs {
-			own = append(own, &compile.Object{Component: compile.ComponentControlPlane, Shared: d, Doc: compile.Merge(d)})
-		}
-		out.ControlPlane = append(own, out.ControlPlane[1:]...)
+	// Sources belong to the control-plane base component: the cluster's
+	// own part of them is empty.
+	for _, d := range e.Sources() {
+		out.ControlPlane = append(out.ControlPlane, &compile.Object{Component: compile.ComponentControlPlane, Shared: d, Doc: compile.Merge(d)})
 	}
 	return out
 }

@@ -92,17 +92,16 @@ func (Engine) EntryPoint(m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) eng
 		// and no resources finalizer: Argo CD never deletes the live
 		// cacerts, neither when files leave the folder nor when the
 		// Application goes.
-		app := a.app("mesh-ca", waveCA, compile.IstioSystem, a.git(ca.Folder(c.Name)),
-			[]string{"CreateNamespace=true", "SkipDryRunOnMissingResource=true"}, nil)
-		app["spec"].(compile.Doc)["syncPolicy"].(compile.Doc)["automated"] = compile.Doc{"prune": false, "selfHeal": true}
-		delete(app["metadata"].(compile.Doc), "finalizers")
-		docs = append(docs, app)
+		docs = append(docs, a.app("mesh-ca", waveCA, compile.IstioSystem, a.git(ca.Folder(c.Name)), syncSpec{
+			options: []string{"CreateNamespace=true", "SkipDryRunOnMissingResource=true"},
+			keep:    true,
+		}))
 	}
 	// The control plane's plain objects: the namespaces the charts
 	// install into and the revision tags' webhooks, whose caBundle istiod
 	// patches at run time (it selects them by istio.io/rev).
 	docs = append(docs, a.app("control-plane", waveControlPlane, compile.IstioSystem,
-		a.git("overlays/"+c.Name+"/control-plane"), []string{"RespectIgnoreDifferences=true"}, mutatingCABundle()))
+		a.git("overlays/"+c.Name+"/control-plane"), syncSpec{options: []string{"RespectIgnoreDifferences=true"}, ignore: mutatingCABundle()}))
 
 	waves := map[string]int{}
 	last := waveControlPlane
@@ -122,7 +121,7 @@ func (Engine) EntryPoint(m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) eng
 	// Tenant policy needs Istio's CRDs (base) and is applied last; it
 	// never waits for a gateway's address (see release).
 	docs = append(docs, a.app("mesh-policy", last+1, compile.IstioSystem,
-		a.git("overlays/"+c.Name+"/policy"), []string{"SkipDryRunOnMissingResource=true"}, nil))
+		a.git("overlays/"+c.Name+"/policy"), syncSpec{options: []string{"SkipDryRunOnMissingResource=true"}}))
 	return engine.Entry{File: EntryFile, Docs: docs}
 }
 
@@ -227,31 +226,42 @@ func (a apps) release(r *compile.Release, wave int) compile.Doc {
 	// blanking the caBundle until istiod patches it again. The same for
 	// every chart: on one without webhooks it matches nothing.
 	opts = append(opts, "RespectIgnoreDifferences=true")
-	return a.app(r.Name, wave, r.Namespace, src, opts, append(validatingWebhooks(), mutatingCABundle()...))
+	return a.app(r.Name, wave, r.Namespace, src, syncSpec{options: opts, ignore: append(validatingWebhooks(), mutatingCABundle()...)})
+}
+
+// syncSpec is how an Application syncs.
+type syncSpec struct {
+	options []string
+	ignore  []any // ignoreDifferences entries
+	// keep: nothing it deployed is ever deleted by Argo CD (no automatic
+	// prune, no resources finalizer): for the CA.
+	keep bool
 }
 
 // app is one child Application of the cluster's app-of-apps.
-func (a apps) app(step string, wave int, namespace string, source compile.Doc, opts []string, ignore []any) compile.Doc {
-	sync := compile.Doc{
-		"automated": compile.Doc{"prune": true, "selfHeal": true},
+func (a apps) app(step string, wave int, namespace string, source compile.Doc, s syncSpec) compile.Doc {
+	policy := compile.Doc{
+		"automated": compile.Doc{"prune": !s.keep, "selfHeal": true},
 		// A step that fails (a webhook not serving yet) is tried again
 		// rather than left failed until the next commit.
 		"retry": compile.Doc{"limit": 5, "backoff": compile.Doc{"duration": "10s", "factor": 2, "maxDuration": "3m"}},
 	}
-	if len(opts) > 0 {
-		sync["syncOptions"] = strList(opts)
+	if len(s.options) > 0 {
+		policy["syncOptions"] = strList(s.options)
 	}
 	spec := compile.Doc{
 		"project":     ProjectName(a.c.Name),
 		"destination": compile.Doc{"server": a.c.Server, "namespace": namespace},
 		"source":      source,
-		"syncPolicy":  sync,
+		"syncPolicy":  policy,
 	}
-	if len(ignore) > 0 {
-		spec["ignoreDifferences"] = ignore
+	if len(s.ignore) > 0 {
+		spec["ignoreDifferences"] = s.ignore
 	}
 	d := object("Application", AppName(a.c.Name, step), compile.Doc{syncWave: strconv.Itoa(wave)}, compile.Doc{"spec": spec})
-	d["metadata"].(compile.Doc)["finalizers"] = []any{finalizer}
+	if !s.keep {
+		d["metadata"].(compile.Doc)["finalizers"] = []any{finalizer}
+	}
 	return d
 }
 
