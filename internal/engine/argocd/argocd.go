@@ -132,6 +132,11 @@ func (Engine) EntryPoint(m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) eng
 // cluster.
 func (Engine) Root(m *mesh.Mesh) map[string][]compile.Doc {
 	set := object("ApplicationSet", m.ID, nil, compile.Doc{"spec": compile.Doc{
+		// Deleting the root (or a broken generator) must never uninstall
+		// Istio from every cluster at once: the ApplicationSet deletes an
+		// app-of-apps without cascading to what its children deployed.
+		// A removed cluster's children stay until someone deletes them.
+		"syncPolicy":        compile.Doc{"preserveResourcesOnDeletion": true},
 		"goTemplate":        true,
 		"goTemplateOptions": []any{"missingkey=error"},
 		"generators": []any{compile.Doc{"git": compile.Doc{

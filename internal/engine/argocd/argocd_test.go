@@ -317,6 +317,7 @@ func TestNewClusterNeedsNoEdit(t *testing.T) {
 	sort.Strings(matched)
 	assert.Equal(t, []string{"overlays/_argocd/lancre", "overlays/_argocd/skund", "overlays/_argocd/uberwald"}, matched)
 	assert.Equal(t, "{{.path.path}}", get(set, "spec", "template", "spec", "source", "path"))
+	assert.Equal(t, true, get(set, "spec", "syncPolicy", "preserveResourcesOnDeletion"), "deleting the root never uninstalls every cluster's mesh")
 	assert.Equal(t, "https://kubernetes.default.svc", get(set, "spec", "template", "spec", "destination", "server"), "the app-of-apps lives in the management cluster")
 }
 
