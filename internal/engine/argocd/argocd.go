@@ -210,6 +210,11 @@ func (a apps) release(r *compile.Release, wave int) compile.Doc {
 		values = compile.Merge(values, compile.Doc{"service": compile.Doc{"annotations": compile.Doc{ignoreHealth: "true"}}})
 	}
 	helm := compile.Doc{"releaseName": r.Name}
+	if r.SkipSchemaValidation {
+		// The chart's values.schema.json refuses valid values at this
+		// version; meshc checks them against it itself (apicheck).
+		helm["skipSchemaValidation"] = true
+	}
 	if len(values) > 0 {
 		helm["valuesObject"] = values
 	}

@@ -146,15 +146,17 @@ func TestApplications(t *testing.T) {
 				assert.Equal(t, r.Chart, src["chart"])
 				assert.Equal(t, r.Version, src["targetRevision"])
 				assert.Equal(t, r.Name, get(src, "helm", "releaseName"))
+				if r.SkipSchemaValidation {
+					assert.Equal(t, true, get(src, "helm", "skipSchemaValidation"), "%s: the chart's broken schema is skipped, as Flux's disableSchemaValidation", r.Name)
+				} else {
+					assert.Nil(t, get(src, "helm", "skipSchemaValidation"))
+				}
 				assert.Equal(t, r.Namespace, get(app, "spec", "destination", "namespace"))
 				values := get(src, "helm", "valuesObject")
 				if r.Wait == compile.WaitNoAddress {
 					assert.Equal(t, "true", get(values, "service", "annotations", "argocd.argoproj.io/ignore-healthcheck"),
 						"a gateway's Service without an address holds nothing back")
-					delete(get(values, "service", "annotations").(obj), "argocd.argoproj.io/ignore-healthcheck")
-					if len(get(values, "service", "annotations").(obj)) == 0 {
-						delete(values.(obj), "service")
-					}
+					stripHealthAnnotation(values)
 				}
 				assert.Equal(t, roundTrip(t, r.Values), roundTrip(t, values), "%s: the values are compile's", r.Name)
 				opts := get(app, "spec", "syncPolicy", "syncOptions").([]any)
@@ -383,12 +385,7 @@ func TestEngineSwitch(t *testing.T) {
 		for name, values := range fluxValues {
 			app := byName(t, apps, "Application", c.Name+"-"+name)
 			got := get(app, "spec", "source", "helm", "valuesObject")
-			if ann, ok := get(got, "service", "annotations").(obj); ok {
-				delete(ann, "argocd.argoproj.io/ignore-healthcheck")
-				if len(ann) == 0 {
-					delete(got.(obj), "service")
-				}
-			}
+			stripHealthAnnotation(got)
 			if values == nil {
 				assert.Empty(t, got, "%s/%s", c.Name, name)
 				continue
@@ -506,4 +503,21 @@ func atoi(t *testing.T, s string) int {
 	n, err := strconv.Atoi(s)
 	require.NoError(t, err)
 	return n
+}
+
+// stripHealthAnnotation removes the Argo CD health annotation the engine
+// adds to a gateway's Service, and the maps it leaves empty.
+func stripHealthAnnotation(values any) {
+	svc, _ := get(values, "service").(obj)
+	ann, _ := svc["annotations"].(obj)
+	if ann == nil {
+		return
+	}
+	delete(ann, "argocd.argoproj.io/ignore-healthcheck")
+	if len(ann) == 0 {
+		delete(svc, "annotations")
+	}
+	if len(svc) == 0 {
+		delete(values.(obj), "service")
+	}
 }
