@@ -374,7 +374,7 @@ for crd in peerauthentications.security.istio.io authorizationpolicies.security.
 	gateways.networking.istio.io istiooperators.install.istio.io \
 	gitrepositories.source.toolkit.fluxcd.io helmrepositories.source.toolkit.fluxcd.io \
 	kustomizations.kustomize.toolkit.fluxcd.io helmreleases.helm.toolkit.fluxcd.io \
-	applications.argoproj.io; do
+	applications.argoproj.io applicationsets.argoproj.io appprojects.argoproj.io; do
 	k get crd "$crd" >/dev/null 2>&1 || die "CRD $crd not installed"
 done
 pass "$crd_count CRDs Established in $((SECONDS - t))s (istio.io/api $ISTIO_API_VERSION, IstioOperator from istio.io/istio $ISTIO_OPERATOR_CRD_VERSION, source-controller $FLUX_SOURCE_CONTROLLER_VERSION, kustomize-controller $FLUX_KUSTOMIZE_CONTROLLER_VERSION, helm-controller $FLUX_HELM_CONTROLLER_VERSION, argo-cd $ARGOCD_VERSION)"
@@ -449,7 +449,7 @@ QUEUE=()
 #        istioctl: a file holding an IstioOperator (dry-run only)
 check_dir() {
 	local role=$1 path=$2 mesh=$3 root=$4 cluster=${5:-}
-	local label steps=() failed=() out built n rc engine obj p repo cand found where
+	local label steps=() failed=() out built n rc engine obj p repo cand found where base matches
 	local built_ok="" dry_ok="" applied="" apply_ok=""
 	label=$(relpath "$path")
 	DIRN=$((DIRN + 1))
@@ -577,22 +577,37 @@ check_dir() {
 			while IFS=$'\t' read -r engine obj p repo; do
 				[[ -n $engine ]] || continue
 				p=${p#./}
-				found=""
-				for cand in "$mesh/$p" "$root/$p"; do
-					if [[ -e $cand ]]; then
-						found=$(cd "$(dirname "$cand")" && printf '%s/%s' "$(pwd)" "$(basename "$cand")")
-						break
-					fi
-				done
-				if [[ -z $found ]]; then
+				matches=()
+				if [[ $engine == argocd-appset ]]; then
+					# A git directory generator's glob: every folder it
+					# matches (under the mesh, else the repository root).
+					for base in "$mesh" "$root"; do
+						for cand in "$base"/$p; do
+							[[ -d $cand ]] && matches+=("$cand")
+						done
+						((${#matches[@]} == 0)) || break
+					done
+				else
+					for cand in "$mesh/$p" "$root/$p"; do
+						if [[ -e $cand ]]; then
+							matches=("$cand")
+							break
+						fi
+					done
+				fi
+				if ((${#matches[@]} == 0)); then
 					where=$(relpath "$mesh")
 					[[ $root == "$mesh" ]] || where="$where nor under $(relpath "$root")"
 					printf '%s %s points at %s (repoURL %s), which is not under %s\n' \
 						"$engine" "$obj" "$p" "$repo" "$where" >>"$out/paths-bad.txt"
-				elif [[ -z ${VISITED[$found]:-} ]]; then
-					VISITED[$found]=1
-					QUEUE+=("followed"$'\t'"$found"$'\t'"$mesh"$'\t'"$root"$'\t'"")
 				fi
+				for cand in "${matches[@]}"; do
+					found=$(cd "$(dirname "$cand")" && printf '%s/%s' "$(pwd)" "$(basename "$cand")")
+					if [[ -z ${VISITED[$found]:-} ]]; then
+						VISITED[$found]=1
+						QUEUE+=("followed"$'\t'"$found"$'\t'"$mesh"$'\t'"$root"$'\t'"")
+					fi
+				done
 			done <"$out/paths.txt"
 			if [[ -s $out/paths-bad.txt ]]; then
 				step_fail paths "a path an engine would apply does not exist" "$out/paths-bad.txt"
@@ -618,6 +633,20 @@ delete_built() {
 	local built=$1 out=$2 ns
 	: >"$out/delete.txt"
 	k delete -f "$built" --ignore-not-found --wait=false >>"$out/delete.txt" 2>&1 || return 1
+	# No Argo CD controller runs here to honour its resources finalizer
+	# (nor any other): the harness lifts the finalizers of what it deleted.
+	local api kind ons name fin nsarg res
+	while IFS=$'\t' read -r api kind ons name fin; do
+		[[ $fin == finalizers ]] || continue
+		nsarg=()
+		[[ $ons == - ]] || nsarg=(-n "$ons")
+		res=$kind
+		[[ $api != */* ]] || res=$kind.${api%/*}
+		if ! k patch "$res" "$name" "${nsarg[@]}" --type=merge -p '{"metadata":{"finalizers":null}}' >>"$out/delete.txt" 2>&1; then
+			# Gone already is fine; still there is not.
+			! k get "$res" "$name" "${nsarg[@]}" >/dev/null 2>&1 || return 1
+		fi
+	done < <(check objects "$built")
 	for ns in $(check objects "$built" | awk -F'\t' '$1 == "v1" && $2 == "Namespace" { print $4 }'); do
 		k get namespace "$ns" >/dev/null 2>&1 || continue
 		printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s"},"spec":{"finalizers":[]}}\n' "$ns" |
@@ -660,6 +689,15 @@ for i in "${!MESHES[@]}"; do
 	if ((clusters == 0)); then
 		fail "$(relpath "$mesh")/overlays holds no cluster overlay"
 	fi
+	# The engine's root (overlays/_argocd/root.yaml: the ApplicationSet that
+	# picks up every cluster's app-of-apps), applied once to the management
+	# cluster; its generator's folders are followed.
+	for e in "$mesh"/overlays/_flux/*.yaml "$mesh"/overlays/_argocd/*.yaml; do
+		[[ -f $e && -z ${VISITED[$e]:-} ]] || continue
+		VISITED[$e]=1
+		QUEUE+=("entry"$'\t'"$e"$'\t'"$mesh"$'\t'"$root"$'\t'"")
+	done
+	run_queue
 	# Entry points of a cluster without an overlay are checked too.
 	for e in "$mesh"/overlays/_flux/*/ "$mesh"/overlays/_argocd/*/; do
 		e=${e%/}

@@ -45,6 +45,7 @@ var crdFiles = []string{
 	"schemas/github.com/fluxcd/helm-controller@v1.6.0/config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml",
 	"schemas/github.com/argoproj/argo-cd/v3@v3.5.7/manifests/crds/application-crd.yaml",
 	"schemas/github.com/argoproj/argo-cd/v3@v3.5.7/manifests/crds/appproject-crd.yaml",
+	"schemas/github.com/argoproj/argo-cd/v3@v3.5.7/manifests/crds/applicationset-crd.yaml",
 }
 
 // crdVersion is one served version of one CRD. Its validators are built on

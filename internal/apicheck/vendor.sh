@@ -40,7 +40,7 @@ sources=(
 	"github.com/fluxcd/source-controller@v1.9.6 config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml config/crd/bases/source.toolkit.fluxcd.io_helmrepositories.yaml config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml config/crd/bases/source.toolkit.fluxcd.io_helmcharts.yaml"
 	"github.com/fluxcd/kustomize-controller@v1.9.6 config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"
 	"github.com/fluxcd/helm-controller@v1.6.0 config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml"
-	"github.com/argoproj/argo-cd/v3@v3.5.7 manifests/crds/application-crd.yaml manifests/crds/appproject-crd.yaml"
+	"github.com/argoproj/argo-cd/v3@v3.5.7 manifests/crds/application-crd.yaml manifests/crds/appproject-crd.yaml manifests/crds/applicationset-crd.yaml"
 )
 
 tmp="$(mktemp -d)"

@@ -71,6 +71,7 @@ func Validate(opts Options) (*mesh.Mesh, diag.List) {
 	diags.Append(more)
 	if m != nil {
 		diags.Append(unknownClusters(opts, clusterNamesInOrder(m)))
+		diags.Append(caFolders(opts.ClustersDir, m, ClusterNames(m)))
 	}
 	diags = diags.Sorted()
 	if diags.Failed(false) {
@@ -195,7 +196,15 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		selected[n] = true
 	}
 	all := len(selected) == 0
-	base := overlay.Base(engines.For(m), m)
+	eng := engines.For(m)
+	base := overlay.Base(eng, m)
+	verdicts := opts.Verdicts
+	if verdicts == nil {
+		verdicts = apicheck.NewVerdicts(nil)
+	}
+	if err := checkRoot(eng, m, verdicts); err != nil {
+		return nil, err
+	}
 	overlays := overlay.Files{}
 	for p, d := range base {
 		overlays[p] = d
@@ -205,10 +214,6 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		if all || selected[c.Name] {
 			todo = append(todo, c)
 		}
-	}
-	verdicts := opts.Verdicts
-	if verdicts == nil {
-		verdicts = apicheck.NewVerdicts(nil)
 	}
 	results := make([]clusterOutput, len(todo))
 	parallel(len(todo), opts.Parallelism, func(i int) {
@@ -364,6 +369,24 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, fil
 	for _, name := range slices.Sorted(maps.Keys(cc.IstioOperators)) {
 		rel := path.Join(overlay.IstioctlDir, cluster, name) // one document: the file's bytes are its own
 		check(path.Join("overlays", rel), sha256.Sum256(files[rel]), cc.IstioOperators[name])
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// checkRoot validates the engine's mesh-wide objects (Argo CD's
+// ApplicationSet) as checkAPIs does a cluster's.
+func checkRoot(e engine.Engine, m *mesh.Mesh, verdicts *apicheck.Verdicts) error {
+	var errs []string
+	root := e.Root(m)
+	for _, name := range slices.Sorted(maps.Keys(root)) {
+		for _, d := range root[name] {
+			for _, err := range verdicts.Object(path.Join("overlays", e.Dir(), name), sha256.Sum256(overlay.Encode(d)), d) {
+				errs = append(errs, err.Error())
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("meshc bug: emitted objects fail their API definitions:\n  %s", strings.Join(errs, "\n  "))

@@ -25,22 +25,31 @@ var exampleOpts = build.Options{
 	GoldenDir:   filepath.Join(repo, "golden"),
 }
 
-// TestExampleIsCurrent is the golden test of the example mesh and of every
-// mesh under examples/: the committed overlays/ and golden/ are exactly what
-// build writes. MESHC_UPDATE=1 (make golden) rewrites them instead.
-func TestExampleIsCurrent(t *testing.T) {
-	examples, err := filepath.Glob(filepath.Join(repo, "examples", "*", "clusters"))
+// meshes are the committed example meshes: the repository's own and each
+// examples/<name>/ (whose schema/ is committed too).
+func meshes(t *testing.T) map[string]build.Options {
+	t.Helper()
+	out := map[string]build.Options{".": exampleOpts}
+	dirs, err := filepath.Glob(filepath.Join(repo, "examples", "*", "clusters"))
 	require.NoError(t, err)
-	meshes := map[string]build.Options{".": exampleOpts}
-	for _, c := range examples {
-		dir := filepath.Dir(c)
-		meshes[filepath.Base(dir)] = build.Options{
-			ClustersDir: c,
-			OutDir:      filepath.Join(dir, "overlays"),
-			GoldenDir:   filepath.Join(dir, "golden"),
+	for _, d := range dirs {
+		root := filepath.Dir(d)
+		out[filepath.Base(root)] = build.Options{
+			ClustersDir: d,
+			OutDir:      filepath.Join(root, "overlays"),
+			GoldenDir:   filepath.Join(root, "golden"),
+			SchemaDir:   filepath.Join(root, "schema"),
 		}
 	}
-	for name, opts := range meshes {
+	require.Contains(t, out, "argocd", "the Argo CD example mesh is examples/argocd")
+	return out
+}
+
+// TestExampleIsCurrent is the golden test of the example meshes: the
+// committed overlays/ and golden/ (and an example's schema/) are exactly
+// what build writes. MESHC_UPDATE=1 (make golden) rewrites them instead.
+func TestExampleIsCurrent(t *testing.T) {
+	for name, opts := range meshes(t) {
 		t.Run(name, func(t *testing.T) {
 			m, diags := build.Validate(opts)
 			require.NotNil(t, m, diags.String())
@@ -53,48 +62,60 @@ func TestExampleIsCurrent(t *testing.T) {
 			}
 			d, err := emit.Check(out.Trees()...)
 			require.NoError(t, err)
-			assert.Empty(t, d, "%s: overlays/ or golden/ are stale: run make golden and read the diff", opts.ClustersDir)
+			assert.Empty(t, d, "%s: overlays/, golden/ or schema/ are stale: run make golden and read the diff", opts.ClustersDir)
 		})
 	}
 }
 
 // TestKubectlKustomize builds every committed overlay, each of its two
-// parts and every Flux entry point with kubectl's own kustomize, an
-// independent implementation of what Flux runs, and checks that a
-// cluster's overlay yields exactly the objects of its golden file.
+// parts and every GitOps entry point with kubectl's own kustomize, an
+// independent implementation of what Flux and Argo CD run, and checks that
+// a cluster's overlay yields exactly the objects of its golden file.
 func TestKubectlKustomize(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	require.NoError(t, err, "kubectl is required: it is the independent check of every overlay")
-	clusters, err := os.ReadDir(exampleOpts.OutDir)
-	require.NoError(t, err)
-	var n int
-	for _, e := range clusters {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), "_") {
-			continue
-		}
-		n++
-		name := e.Name()
-		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(exampleOpts.OutDir, name)
-			got := kustomize(t, kubectl, dir)
-			golden, err := os.ReadFile(filepath.Join(exampleOpts.GoldenDir, name+".yaml"))
-			require.NoError(t, err)
-			assert.Equal(t, objects(t, golden), got)
+	clusterCount := map[string]int{".": 3, "argocd": 2}
+	for mesh, opts := range meshes(t) {
+		clusters, err := os.ReadDir(opts.OutDir)
+		require.NoError(t, err)
+		var n int
+		for _, e := range clusters {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), "_") {
+				continue
+			}
+			n++
+			name := e.Name()
+			t.Run(mesh+"/"+name, func(t *testing.T) {
+				dir := filepath.Join(opts.OutDir, name)
+				got := kustomize(t, kubectl, dir)
+				golden, err := os.ReadFile(filepath.Join(opts.GoldenDir, name+".yaml"))
+				require.NoError(t, err)
+				assert.Equal(t, objects(t, golden), got)
 
-			cp := kustomize(t, kubectl, filepath.Join(dir, "control-plane"))
-			pol := kustomize(t, kubectl, filepath.Join(dir, "policy"))
-			assert.Equal(t, len(got), len(cp)+len(pol), "the two parts make up the whole overlay")
-			for _, o := range pol {
-				assert.NotEqual(t, "HelmRelease", o["kind"], "the policy part holds no charts")
-			}
-			for _, o := range cp {
-				assert.NotContains(t, o["apiVersion"], "istio.io", "the control plane holds no Istio resources: their CRDs do not exist yet")
-			}
-			entry := kustomize(t, kubectl, filepath.Join(exampleOpts.OutDir, "_flux", name))
-			assert.Len(t, entry, 3)
-		})
+				cp := kustomize(t, kubectl, filepath.Join(dir, "control-plane"))
+				pol := kustomize(t, kubectl, filepath.Join(dir, "policy"))
+				assert.Equal(t, len(got), len(cp)+len(pol), "the two parts make up the whole overlay")
+				for _, o := range pol {
+					assert.NotEqual(t, "HelmRelease", o["kind"], "the policy part holds no charts")
+				}
+				for _, o := range cp {
+					assert.NotContains(t, o["apiVersion"], "istio.io", "the control plane holds no Istio resources: their CRDs do not exist yet")
+				}
+				if _, err := os.Stat(filepath.Join(opts.OutDir, "_flux", name)); err == nil {
+					entry := kustomize(t, kubectl, filepath.Join(opts.OutDir, "_flux", name))
+					assert.Len(t, entry, 3)
+				} else {
+					entry := kustomize(t, kubectl, filepath.Join(opts.OutDir, "_argocd", name))
+					assert.GreaterOrEqual(t, len(entry), 6, "an AppProject and at least control plane, base, istiod, gateway and policy Applications")
+				}
+			})
+		}
+		if want, ok := clusterCount[mesh]; ok {
+			assert.Equal(t, want, n, "clusters of the example mesh %s", mesh)
+		} else {
+			assert.Positive(t, n, "clusters of the example mesh %s", mesh)
+		}
 	}
-	assert.Equal(t, 3, n, "the example mesh has three clusters")
 }
 
 func kustomize(t *testing.T, kubectl, dir string) []map[string]any {

@@ -134,6 +134,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		names = append(names, f.Stem)
 	}
 	diags.Append(unknownClusters(opts, names))
+	diags.Append(caFolders(opts.ClustersDir, m, names))
 	diags = diags.Sorted()
 	if diags.Failed(false) {
 		return nil, diags, nil

@@ -123,6 +123,18 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
+			// append FILE TEXT appends TEXT and a newline to FILE (Go
+			// escapes such as \n in TEXT are not interpreted).
+			"append": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: append FILE TEXT")
+				}
+				f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_APPEND|os.O_WRONLY, 0)
+				ts.Check(err)
+				_, err = f.WriteString(args[1] + "\n")
+				ts.Check(err)
+				ts.Check(f.Close())
+			},
 			// snapshot records a listing of every file under a folder with
 			// its content hash, to prove later that nothing changed.
 			"snapshot": func(ts *testscript.TestScript, neg bool, args []string) {

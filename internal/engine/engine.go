@@ -33,7 +33,7 @@ type Engine interface {
 	Sources() []compile.Doc
 	// EntryPoint is what the engine needs to deliver the cluster: the
 	// objects in Dir/<cluster>/.
-	EntryPoint(m *mesh.Mesh, cc *compile.Cluster) Entry
+	EntryPoint(m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) Entry
 	// Root is the mesh-wide files in Dir, by name: the one object a team
 	// applies once so that every cluster's entry point is picked up
 	// (none for Flux, bootstrapped per cluster).
@@ -75,7 +75,7 @@ func (c *Cluster) Objects() []compile.Doc {
 
 // Deliver turns a compiled cluster into what e applies. It takes over cc's
 // objects (their maps are marked in place).
-func Deliver(e Engine, m *mesh.Mesh, cc *compile.Cluster) *Cluster {
+func Deliver(e Engine, m *mesh.Mesh, c *mesh.Cluster, cc *compile.Cluster) *Cluster {
 	mark := e.NeverPrune()
 	out := &Cluster{
 		Name:           cc.Name,
@@ -83,17 +83,12 @@ func Deliver(e Engine, m *mesh.Mesh, cc *compile.Cluster) *Cluster {
 		Policy:         objects(e, mark, cc.Policy),
 		IstioOperators: cc.IstioOperators,
 		Dir:            e.Dir() + "/" + cc.Name,
-		Entry:          e.EntryPoint(m, cc),
+		Entry:          e.EntryPoint(m, c, cc),
 	}
-	if srcs := e.Sources(); len(srcs) > 0 {
-		// Sources sit right after the first object, the istio-system
-		// Namespace, in the control-plane component.
-		own := make([]*compile.Object, 0, len(out.ControlPlane)+len(srcs))
-		own = append(own, out.ControlPlane[:1]...)
-		for _, d := range srcs {
-			own = append(own, &compile.Object{Component: compile.ComponentControlPlane, Shared: d, Doc: compile.Merge(d)})
-		}
-		out.ControlPlane = append(own, out.ControlPlane[1:]...)
+	// Sources belong to the control-plane base component: the cluster's
+	// own part of them is empty.
+	for _, d := range e.Sources() {
+		out.ControlPlane = append(out.ControlPlane, &compile.Object{Component: compile.ComponentControlPlane, Shared: d, Doc: compile.Merge(d)})
 	}
 	return out
 }

@@ -32,7 +32,30 @@ type GitOps struct {
 	Engine  Engine
 	RepoURL string
 	Branch  string
+	// CA, when set, is where each cluster's root CA comes from.
+	CA *CA
 }
+
+// CA is the mesh's gitops.ca: each cluster's <Path>/<cluster>/ folder in
+// this repository puts the cluster's cacerts Secret in place (a
+// SOPS-encrypted Secret, an ExternalSecret, ...), applied before any
+// istiod. meshc never reads it.
+type CA struct {
+	Path string
+	// Decryption is "sops" (Flux decrypts the folder) or "".
+	Decryption string
+	// Pos is where the mesh file declares it, for messages about it.
+	Pos Pos
+}
+
+// Pos is a place in an input file (diag.Pos without CUE's token types).
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+// Folder is the cluster's CA folder, relative to the repository root.
+func (ca *CA) Folder(cluster string) string { return ca.Path + "/" + cluster }
 
 // Engine is a GitOps engine.
 type Engine string

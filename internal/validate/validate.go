@@ -142,6 +142,10 @@ type meshDoc struct {
 		Engine  string `json:"engine"`
 		RepoURL string `json:"repoURL"`
 		Branch  string `json:"branch"`
+		CA      *struct {
+			Path       string `json:"path"`
+			Decryption string `json:"decryption"`
+		} `json:"ca"`
 	} `json:"gitops"`
 }
 
@@ -212,12 +216,14 @@ func meshFile(sch *schema, f *load.File) (*meshInfo, diag.List) {
 		Revisions:   map[string]mesh.Version{},
 		GitOps:      mesh.GitOps{Engine: mesh.Engine(doc.GitOps.Engine), RepoURL: doc.GitOps.RepoURL, Branch: doc.GitOps.Branch},
 	}
-	if m.GitOps.Engine == mesh.ArgoCD {
-		// The schema knows Argo CD (the spec does), but this meshc compiles
-		// only Flux entry points and HelmReleases: refuse rather than emit
-		// objects for an engine the mesh does not run.
-		p := []cue.Selector{cue.Str("gitops"), cue.Str("engine")}
-		diags.Errorf(valuePosOf(raw, f.Path, p...), "%s: argocd is not supported by this version of meshc yet; use flux", dotted(p))
+	if ca := doc.GitOps.CA; ca != nil {
+		at := posOf(raw, f.Path, cue.Str("gitops"), cue.Str("ca"))
+		m.GitOps.CA = &mesh.CA{Path: ca.Path, Decryption: ca.Decryption, Pos: mesh.Pos{File: at.File, Line: at.Line, Col: at.Col}}
+		if ca.Decryption == "sops" && m.GitOps.Engine == mesh.ArgoCD {
+			p := []cue.Selector{cue.Str("gitops"), cue.Str("ca"), cue.Str("decryption")}
+			diags.Errorf(valuePosOf(raw, f.Path, p...), "%s: sops is Flux's (kustomize-controller decrypts the folder); Argo CD has no SOPS decryption of its own, and meshc never decrypts the CA: remove decryption and put in %s/<cluster>/ what Argo CD applies as it is (an ExternalSecret, a SealedSecret), or use gitops.engine: flux",
+				dotted(p), ca.Path)
+		}
 	}
 	if len(info.declared) == 0 {
 		diags.Errorf(posOf(raw, f.Path, cue.Str("revisions")), "revisions: the mesh declares no control-plane revisions; add at least one, such as \"1-21\": 1.21.0")

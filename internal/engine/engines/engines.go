@@ -4,6 +4,7 @@ package engines
 import (
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/engine"
+	"github.com/golemtrust/meshc/internal/engine/argocd"
 	"github.com/golemtrust/meshc/internal/engine/flux"
 	"github.com/golemtrust/meshc/internal/mesh"
 )
@@ -13,13 +14,15 @@ func For(m *mesh.Mesh) engine.Engine {
 	switch m.GitOps.Engine {
 	case mesh.Flux, "":
 		return flux.Engine{}
+	case mesh.ArgoCD:
+		return argocd.Engine{}
 	}
 	panic("meshc bug: no delivery engine " + string(m.GitOps.Engine))
 }
 
 // Compile compiles one cluster and delivers it with the mesh's engine.
 func Compile(m *mesh.Mesh, c *mesh.Cluster) *engine.Cluster {
-	return engine.Deliver(For(m), m, compile.Compile(m, c))
+	return engine.Deliver(For(m), m, c, compile.Compile(m, c))
 }
 
 // Mesh compiles and delivers every cluster, in the mesh's cluster order.

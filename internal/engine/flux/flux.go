@@ -15,6 +15,12 @@ const (
 	Source       = "meshc"
 	ControlPlane = "mesh-control-plane"
 	Policy       = "mesh-policy"
+	// CA applies the cluster's gitops.ca folder before the control plane.
+	CA = "mesh-ca"
+	// SOPSSecret is the Secret in flux-system holding the SOPS key that
+	// decrypts the CA folder (an age key as age.agekey, or a GPG key),
+	// the name Flux's own SOPS guide uses.
+	SOPSSecret = "sops-age"
 	// Repository is the HelmRepository of Istio's charts.
 	Repository = "istio"
 )
@@ -97,17 +103,19 @@ func (Engine) Release(r *compile.Release) compile.Doc {
 // GitRepository and two Kustomizations. The control plane is applied and
 // waited for first (wait: true), then the policy (dependsOn): Flux dry-runs
 // a whole Kustomization before applying any of it, and Istio's CRDs do not
-// exist until the base chart is installed.
-func (Engine) EntryPoint(m *mesh.Mesh, cc *compile.Cluster) engine.Entry {
+// exist until the base chart is installed. With gitops.ca, a third one,
+// mesh-ca, applies the cluster's CA folder first and the control plane
+// depends on it, so istiod never starts without the mesh's root.
+func (Engine) EntryPoint(m *mesh.Mesh, _ *mesh.Cluster, cc *compile.Cluster) engine.Entry {
 	src := object("source.toolkit.fluxcd.io/v1", "GitRepository", Source, compile.Doc{"spec": compile.Doc{
 		"interval": "1m",
 		"url":      m.GitOps.RepoURL,
 		"ref":      compile.Doc{"branch": m.GitOps.Branch},
 	}})
-	ks := func(name, part string, extra compile.Doc) compile.Doc {
+	ks := func(name, path string, extra compile.Doc) compile.Doc {
 		spec := compile.Doc{
 			"interval":  "10m",
-			"path":      "./overlays/" + cc.Name + "/" + part,
+			"path":      "./" + path,
 			"prune":     true,
 			"sourceRef": compile.Doc{"kind": "GitRepository", "name": Source},
 			"timeout":   "10m",
@@ -117,11 +125,23 @@ func (Engine) EntryPoint(m *mesh.Mesh, cc *compile.Cluster) engine.Entry {
 		}
 		return object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, compile.Doc{"spec": spec})
 	}
-	return engine.Entry{File: "sync.yaml", Docs: []compile.Doc{
-		src,
-		ks(ControlPlane, "control-plane", compile.Doc{"wait": true}),
-		ks(Policy, "policy", compile.Doc{"dependsOn": []any{compile.Doc{"name": ControlPlane}}}),
-	}}
+	overlay := "overlays/" + cc.Name + "/"
+	controlPlane := compile.Doc{"wait": true}
+	docs := []compile.Doc{src}
+	if ca := m.GitOps.CA; ca != nil {
+		// prune: false: files leaving the folder never delete the live
+		// cacerts; istiod would mint its own root at its next start.
+		extra := compile.Doc{"wait": true, "prune": false}
+		if ca.Decryption == "sops" {
+			extra["decryption"] = compile.Doc{"provider": "sops", "secretRef": compile.Doc{"name": SOPSSecret}}
+		}
+		docs = append(docs, ks(CA, ca.Folder(cc.Name), extra))
+		controlPlane["dependsOn"] = []any{compile.Doc{"name": CA}}
+	}
+	return engine.Entry{File: "sync.yaml", Docs: append(docs,
+		ks(ControlPlane, overlay+"control-plane", controlPlane),
+		ks(Policy, overlay+"policy", compile.Doc{"dependsOn": []any{compile.Doc{"name": ControlPlane}}}),
+	)}
 }
 
 // Root: Flux is bootstrapped per cluster (overlays/_flux/<cluster>).

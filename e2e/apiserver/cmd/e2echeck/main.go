@@ -189,7 +189,16 @@ func cmdObjects(files []string) error {
 			if ns == "" {
 				ns = "-"
 			}
-			fmt.Printf("%s\t%s\t%s\t%s\n", str(o, "apiVersion"), str(o, "kind"), ns, str(o, "metadata", "name"))
+			// The fifth column says whether the object carries
+			// finalizers (a controller that does not run here would
+			// lift them).
+			fin := "-"
+			if md, _ := o["metadata"].(object); md != nil {
+				if l, _ := md["finalizers"].([]any); len(l) > 0 {
+					fin = "finalizers"
+				}
+			}
+			fmt.Printf("%s\t%s\t%s\t%s\t%s\n", str(o, "apiVersion"), str(o, "kind"), ns, str(o, "metadata", "name"), fin)
 		}
 	}
 	return nil
@@ -258,6 +267,29 @@ func cmdPaths(files []string) error {
 						repo = "-"
 					}
 					fmt.Printf("argocd\t%s\t%s\t%s\n", name, str(so, "path"), repo)
+				}
+			case g == "argoproj.io" && k == "ApplicationSet":
+				// A git directory generator's paths are globs: each
+				// folder they match becomes an Application's source.
+				spec, _ := o["spec"].(object)
+				gens, _ := spec["generators"].([]any)
+				for _, gen := range gens {
+					git, _ := gen.(object)["git"].(object)
+					if git == nil {
+						continue
+					}
+					dirs, _ := git["directories"].([]any)
+					for _, d := range dirs {
+						do, _ := d.(object)
+						if do == nil || str(do, "path") == "" || do["exclude"] == true {
+							continue
+						}
+						repo := str(git, "repoURL")
+						if repo == "" {
+							repo = "-"
+						}
+						fmt.Printf("argocd-appset\t%s\t%s\t%s\n", name, str(do, "path"), repo)
+					}
 				}
 			}
 		}
