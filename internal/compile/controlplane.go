@@ -113,7 +113,10 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	if m.MultiNetwork() {
 		out = append(out, patched(ComponentEastWest, eastWestShared(), gatewayPatch(eastWestValues(c))))
 	}
-	out = append(out, &Object{Doc: revisionTag(cp.Revision.Name)})
+	out = append(out, &Object{Doc: revisionTag(DefaultTag, cp.Revision.Name)})
+	for _, t := range cp.Tags {
+		out = append(out, &Object{Doc: revisionTag(t.Name, t.Revision)})
+	}
 	return out
 }
 
@@ -149,16 +152,23 @@ func helmRelease(name, chart, namespace string, dependsOn []string, spec Doc) Do
 	return object("helm.toolkit.fluxcd.io/v2", "HelmRelease", meta(name, FluxNamespace), Doc{"spec": merge(s, spec)})
 }
 
-// revisionTag is the default revision tag: the injection webhook that
-// serves namespaces labelled istio-injection=enabled and pods labelled
-// sidecar.istio.io/inject=true, pointing at the default revision's istiod.
+// DefaultTag is the revision tag that follows the cluster's revision.
+const DefaultTag = "default"
+
+// RevisionTagName is the MutatingWebhookConfiguration name of a tag.
+func RevisionTagName(tag string) string { return "istio-revision-tag-" + tag }
+
+// revisionTag is a revision tag: the injection webhook that serves
+// namespaces labelled istio.io/rev=<tag> (and pods so labelled), pointing
+// at one revision's istiod. The default tag also serves namespaces labelled
+// istio-injection=enabled and pods labelled sidecar.istio.io/inject=true.
 // It is rendered here, as Istio's istiod chart renders it for revisionTags
 // (templates/revision-tags-mwc.yaml), but owned by no Helm release: moving
-// the tag on promotion is an in-place update of this one object, never a
-// delete and re-create, and never a hand-over between releases. istiod
-// patches caBundle at run time (its webhook patcher selects on
-// istio.io/rev), so meshc leaves caBundle unset.
-func revisionTag(rev string) Doc {
+// a tag (the default one on promotion) is an in-place update of this one
+// object, never a delete and re-create, and never a hand-over between
+// releases. istiod patches caBundle at run time (its webhook patcher
+// selects on istio.io/rev), so meshc leaves caBundle unset.
+func revisionTag(tag, rev string) Doc {
 	hook := func(prefix string, nsSelector, objSelector []any) Doc {
 		return Doc{
 			"name": prefix + "sidecar-injector.istio.io",
@@ -185,26 +195,30 @@ func revisionTag(rev string) Doc {
 		return d
 	}
 	notFalse := expr("sidecar.istio.io/inject", "NotIn", "false")
+	hooks := []any{
+		hook("rev.namespace.",
+			[]any{expr("istio.io/rev", "In", tag), expr("istio-injection", "DoesNotExist")},
+			[]any{notFalse}),
+		hook("rev.object.",
+			[]any{expr("istio.io/rev", "DoesNotExist"), expr("istio-injection", "DoesNotExist")},
+			[]any{notFalse, expr("istio.io/rev", "In", tag)}),
+	}
+	if tag == DefaultTag {
+		hooks = append(hooks,
+			hook("namespace.",
+				[]any{expr("istio-injection", "In", "enabled")},
+				[]any{notFalse}),
+			hook("object.",
+				[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
+				[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}))
+	}
 	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
-		"name": "istio-revision-tag-default",
+		"name": RevisionTagName(tag),
 		"labels": Doc{
-			"istio.io/tag":                 "default",
+			"istio.io/tag":                 tag,
 			"istio.io/rev":                 rev,
 			"app":                          "sidecar-injector",
 			"app.kubernetes.io/managed-by": "meshc",
 		},
-	}, Doc{"webhooks": []any{
-		hook("rev.namespace.",
-			[]any{expr("istio.io/rev", "In", "default"), expr("istio-injection", "DoesNotExist")},
-			[]any{notFalse}),
-		hook("rev.object.",
-			[]any{expr("istio.io/rev", "DoesNotExist"), expr("istio-injection", "DoesNotExist")},
-			[]any{notFalse, expr("istio.io/rev", "In", "default")}),
-		hook("namespace.",
-			[]any{expr("istio-injection", "In", "enabled")},
-			[]any{notFalse}),
-		hook("object.",
-			[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
-			[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}),
-	}})
+	}, Doc{"webhooks": hooks})
 }
