@@ -372,4 +372,3 @@ func (s *state) cluster(base *mesh.Cluster) *mesh.Cluster {
 	}
 	return c
 }
-
