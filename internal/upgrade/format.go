@@ -16,7 +16,14 @@ func (p *Plan) WriteText(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "cluster %s: %s -> %s in %d %s, one commit each\n", p.Cluster, p.From, p.To, len(p.Steps), plural(len(p.Steps), "step", "steps"))
+	now := p.From
+	if p.Canary != "" {
+		now += ", canary " + p.Canary
+	}
+	if p.Previous != "" {
+		now += ", previous " + p.Previous
+	}
+	fmt.Fprintf(&b, "cluster %s runs revision %s; to run only %s: %d %s, one commit each\n", p.Cluster, now, p.To, len(p.Steps), plural(len(p.Steps), "step", "steps"))
 	for _, st := range p.Steps {
 		b.WriteString("\n")
 		st.writeText(&b)

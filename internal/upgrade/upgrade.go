@@ -8,6 +8,7 @@
 package upgrade
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,8 +68,10 @@ type Step struct {
 type Plan struct {
 	Cluster string
 	From    string // the cluster's default revision now
-	To      string
-	Steps   []Step
+	// Canary and Previous are the cluster's other revisions now, if any.
+	Canary, Previous string
+	To               string
+	Steps            []Step
 }
 
 // Options tune a plan.
@@ -92,16 +95,18 @@ func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(f
 // Make plans the walk of cluster c to the revision to, which revisions (the
 // mesh's) must declare.
 func Make(c *mesh.Cluster, revisions map[string]mesh.Version, to string, opts Options) (*Plan, error) {
+	var bad error
 	if _, ok := revisions[to]; !ok {
-		return nil, errorf("revision %q is not declared in the mesh file; it declares %s", to, strings.Join(sortedKeys(revisions), ", "))
+		bad = errorf("revision %q is not declared in the mesh file; it declares %s", to, strings.Join(sortedKeys(revisions), ", "))
+	}
+	order, err := migrationOrder(c, opts)
+	if bad != nil || err != nil {
+		// Every mistake in the request at once.
+		return nil, errors.Join(bad, err)
 	}
 	s := newState(c, revisions)
-	order, err := migrationOrder(c, opts)
-	if err != nil {
-		return nil, err
-	}
 	files, _ := migrationOrder(c, Options{FileOrder: opts.FileOrder})
-	p := &planner{s: s, plan: &Plan{Cluster: c.Name, From: s.rev, To: to}, opts: opts, order: order, files: files, to: to}
+	p := &planner{s: s, plan: &Plan{Cluster: c.Name, From: s.rev, Canary: s.canary, Previous: s.previous, To: to}, opts: opts, order: order, files: files, to: to}
 	if err := p.walk(); err != nil {
 		return nil, err
 	}
@@ -307,7 +312,7 @@ func (p *planner) install() error {
 	p.add(Step{
 		Kind:  Install,
 		Edits: []Edit{{Path: field("controlPlane", "canary"), Value: set(to)}},
-		Check: &Check{Text: fmt.Sprintf("kubectl -n istio-system rollout status deployment istiod-%s: istiod %s is ready before any namespace moves", to, to)},
+		Check: &Check{Text: fmt.Sprintf("kubectl -n istio-system rollout status deployment/istiod-%s reports istiod %s ready before any namespace moves", to, to)},
 	})
 	return nil
 }
@@ -345,7 +350,7 @@ func (p *planner) moveAll(from, target string) {
 				restarts = append(restarts, restart(ns))
 			}
 		}
-		check := &Check{Text: fmt.Sprintf("kubectl get mutatingwebhookconfiguration istio-revision-tag-%s: it points at istiod-%s", t, target)}
+		check := &Check{Text: tagPoints(t, target)}
 		if len(restarts) > 0 {
 			check.Text = proxiesOn(target, "every proxy in the namespaces pinning "+t)
 		}
@@ -407,7 +412,7 @@ func (p *planner) promote() {
 		Kind:     Promote,
 		Edits:    edits,
 		Restarts: restarts,
-		Check:    &Check{Text: fmt.Sprintf("kubectl get mutatingwebhookconfiguration istio-revision-tag-default: it points at istiod-%s; %s", to, proxiesOn(to, "the gateways' proxies"))},
+		Check:    &Check{Text: tagPoints("default", to) + "; " + proxiesOn(to, "the gateways' proxies")},
 	})
 }
 
@@ -433,14 +438,19 @@ func (p *planner) retire(rev string) {
 	p.add(Step{
 		Kind:  Retire,
 		Edits: edits,
-		Check: &Check{Before: true, Text: fmt.Sprintf("istioctl proxy-status: no proxy is connected to istiod-%s (restart any that still is)", rev)},
+		Check: &Check{Before: true, Text: fmt.Sprintf("istioctl proxy-status shows no proxy on istiod-%s (restart the workloads of any that still is)", rev)},
 	})
+}
+
+// tagPoints is the check that a tag's webhook has moved.
+func tagPoints(tag, rev string) string {
+	return fmt.Sprintf("kubectl get mutatingwebhookconfiguration istio-revision-tag-%s -o jsonpath='{.webhooks[0].clientConfig.service.name}' prints istiod-%s", tag, rev)
 }
 
 func restart(ns string) string { return "kubectl rollout restart deployment -n " + ns }
 
 func proxiesOn(rev, who string) string {
-	return fmt.Sprintf("istioctl proxy-status: %s is on istiod-%s", who, rev)
+	return fmt.Sprintf("istioctl proxy-status shows %s on istiod-%s", who, rev)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -148,7 +148,7 @@ func TestForwardFromScratch(t *testing.T) {
 	assert.Equal(t, []string{"kubectl rollout restart deployment istio-ingressgateway -n istio-ingress"}, p.Steps[4].Restarts)
 	require.NotNil(t, p.Steps[5].Check)
 	assert.True(t, p.Steps[5].Check.Before)
-	assert.Contains(t, p.Steps[5].Check.Text, "istioctl proxy-status: no proxy is connected to istiod-1-20")
+	assert.Contains(t, p.Steps[5].Check.Text, "istioctl proxy-status shows no proxy on istiod-1-20")
 }
 
 func TestForwardMidWalkOrderAndGateways(t *testing.T) {
