@@ -281,6 +281,15 @@ func TestUpgradeWalkForwardAndBack(t *testing.T) {
 	}
 }
 
+func TestUpgradeWalkTheExample(t *testing.T) {
+	example, err := os.ReadFile("../../clusters/ankh-morpork.yaml")
+	require.NoError(t, err)
+	w := newWalker(t, "ankh-morpork", "ankh-morpork.yaml", example)
+	require.Equal(t, []string{"migrate", "migrate", "promote", "retire"}, w.walk("1-21", 10))
+	require.Equal(t, map[string]bool{"1-21": true}, w.last.istiods)
+	requireComments(t, comments(string(example)), w.file("ankh-morpork.yaml"))
+}
+
 // amWithTags uses Istio's stable revision labels: namespaces pin tags,
 // and the walk moves the tags instead of relabelling namespaces.
 const amWithTags = `# Ankh-Morpork, on stable revision labels.
