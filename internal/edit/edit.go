@@ -368,7 +368,7 @@ func (f *file) insertFlow(m *yaml.Node, name, value string, after []string) ([]b
 		return f.splice(s, s, entry+", "), nil
 	}
 	s, err := f.start(m)
-	if err != nil || f.data[s] != '{' {
+	if err != nil || s >= len(f.data) || f.data[s] != '{' {
 		return nil, fmt.Errorf("line %d: cannot find the map's opening brace", m.Line)
 	}
 	return f.splice(s+1, s+1, entry), nil
@@ -410,7 +410,7 @@ func (f *file) removeFlow(m *yaml.Node, i int) ([]byte, error) {
 	}
 	// The only entry: leave {}.
 	s, err := f.start(m)
-	if err != nil || f.data[s] != '{' {
+	if err != nil || s >= len(f.data) || f.data[s] != '{' {
 		return nil, fmt.Errorf("line %d: cannot find the map's opening brace", m.Line)
 	}
 	e, err := f.closing(s)

@@ -1,8 +1,13 @@
 package edit
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,4 +212,63 @@ func lineDiff(a, b string) string {
 	}
 	flush()
 	return strings.Join(out, "\n")
+}
+
+// TestEveryField sets and removes every scalar field of the example mesh's
+// files and of the test inputs: each edit either fails cleanly or changes
+// at most the lines of its field (and of an emptied map's key) and holds
+// what kyaml's own edit holds (Apply checks that).
+func TestEveryField(t *testing.T) {
+	files := map[string]bool{clusterYAML: false, clusterJSON: true}
+	paths, err := filepath.Glob("../../clusters/*.yaml")
+	require.NoError(t, err)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		files[string(data)] = false
+	}
+	applied, failed := 0, 0
+	defer func() {
+		// Most edits apply; the ones that fail are list items' fields
+		// and multi-line values.
+		t.Logf("%d edits applied, %d refused", applied, failed)
+		assert.Greater(t, applied, 4*failed)
+	}()
+	for text, json := range files {
+		rn, err := yaml.Parse(text)
+		require.NoError(t, err)
+		var scalars [][]string
+		var walk func(n *yaml.Node, path []string)
+		walk = func(n *yaml.Node, path []string) {
+			if n.Kind != yaml.MappingNode {
+				return
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := append(slices.Clone(path), n.Content[i].Value)
+				if n.Content[i+1].Kind == yaml.ScalarNode {
+					scalars = append(scalars, p)
+				}
+				walk(n.Content[i+1], p)
+			}
+		}
+		walk(rn.YNode(), nil)
+		require.NotEmpty(t, scalars)
+		for _, p := range scalars {
+			for _, c := range []Change{set(strings.Join(p, "."), "x-1"), remove(strings.Join(p, ".")), set(strings.Join(append(slices.Clone(p[:len(p)-1]), "new-field"), "."), "x-2")} {
+				out, err := Apply([]byte(text), json, []Change{c})
+				if err != nil {
+					failed++
+					continue
+				}
+				applied++
+				changed := 0
+				for _, line := range strings.Split(lineDiff(text, string(out)), "\n") {
+					if strings.HasPrefix(line, "+") {
+						changed++
+					}
+				}
+				assert.LessOrEqual(t, changed, 2, "%s: %s", c, lineDiff(text, string(out)))
+			}
+		}
+	}
 }
