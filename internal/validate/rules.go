@@ -391,8 +391,12 @@ func (r *rules) revisionUses(c *mesh.Cluster) {
 		if len(uses) > 1 {
 			also = fmt.Sprintf(", yet %s use it", users)
 		}
-		r.diags.Errorf(first.pos, "%s: revision %q does not run on cluster %s%s; select one it runs (%s), or install %q first (canary: %q)",
-			what, rev, c.Name, also, strings.Join(running, ", "), rev, rev)
+		install := ""
+		if declared && cp.Canary == nil && cp.Revision.Version.Less(v) {
+			install = fmt.Sprintf(", or install %q first (canary: %q)", rev, rev)
+		}
+		r.diags.Errorf(first.pos, "%s: revision %q does not run on cluster %s%s; select one it runs (%s)%s",
+			what, rev, c.Name, also, strings.Join(running, ", "), install)
 	}
 }
 
