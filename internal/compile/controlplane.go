@@ -61,6 +61,17 @@ func eastWestShared() *Release {
 	return &Release{Name: EastWestGateway, Chart: "gateway", Namespace: IstioSystem, Values: eastWestSharedValues(), Wait: WaitNoAddress}
 }
 
+// gatewaySchemaIsBroken reports whether the gateway chart at version v
+// ships a values.schema.json that today's Helm rejects whatever the
+// values: from 1.21 its top level says additionalProperties: false beside
+// a $ref, which the draft-04 validators of older Helm ignored and the
+// 2020-12 validator of Helm 3.18+ and 4 (helm-controller v1.6 uses Helm
+// 4.2) applies, refusing every key, the chart's own defaults included.
+// Istio moved the constraint into $defs in 1.25.5, 1.26.4 and 1.27.1;
+// meshc turns the check off up to 1.27 and validates the values against
+// that schema itself (internal/apicheck), the way its authors meant it.
+func gatewaySchemaIsBroken(v mesh.Version) bool { return v.AtLeast(1, 21) && !v.AtLeast(1, 28) }
+
 // controlPlane is the control plane: Istio's charts as releases ordered
 // base -> istiod -> gateways, plus the default revision tag.
 func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
@@ -77,7 +88,7 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 		}),
 	}
 	for _, rev := range cp.Revisions() {
-		out = append(out, release(ComponentIstiod(rev.Name), istiodShared(m, rev.Name), Release{Values: istiodValues(c)}))
+		out = append(out, release(ComponentIstiod(rev.Name), istiodShared(m, rev.Name), Release{Values: istiodValues(c, rev.Version)}))
 	}
 
 	// Gateways carry no revision: they are injected by the default tag
@@ -87,6 +98,9 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 			Version:   cp.Revision.Version.String(),
 			DependsOn: []string{IstiodRelease(cp.Revision.Name)},
 			Values:    values,
+			// Helm's check of the values against the chart's schema
+			// is off where the schema itself is broken.
+			SkipSchemaValidation: gatewaySchemaIsBroken(cp.Revision.Version),
 		}
 	}
 	if cp.Profile == "default" {
@@ -97,9 +111,9 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	if m.MultiNetwork() {
 		out = append(out, release(ComponentEastWest, eastWestShared(), gateway(eastWestValues(c))))
 	}
-	out = append(out, &Object{Doc: revisionTag(DefaultTag, cp.Revision.Name)})
+	out = append(out, &Object{Doc: revisionTag(DefaultTag, cp.Revision.Name, cp.Revision.Version)})
 	for _, t := range cp.Tags {
-		out = append(out, &Object{Doc: revisionTag(t.Name, t.Revision)})
+		out = append(out, &Object{Doc: revisionTag(t.Name, t.Revision, m.Revisions[t.Revision])})
 	}
 	return out
 }
@@ -122,17 +136,24 @@ const DefaultTag = "default"
 // RevisionTagName is the MutatingWebhookConfiguration name of a tag.
 func RevisionTagName(tag string) string { return "istio-revision-tag-" + tag }
 
-// revisionTag is a revision tag: the injection webhook that serves
-// namespaces labelled istio.io/rev=<tag> (and pods so labelled), pointing
-// at one revision's istiod. The default tag also serves namespaces labelled
-// istio-injection=enabled and pods labelled sidecar.istio.io/inject=true.
-// It is rendered here, as Istio's istiod chart renders it for revisionTags
-// (templates/revision-tags-mwc.yaml), but owned by no Helm release: moving
-// a tag (the default one on promotion) is an in-place update of this one
-// object, never a delete and re-create, and never a hand-over between
-// releases. istiod patches caBundle at run time (its webhook patcher
-// selects on istio.io/rev), so meshc leaves caBundle unset.
-func revisionTag(tag, rev string) Doc {
+// revisionTag is a revision tag's injection webhook: it serves namespaces
+// labelled istio.io/rev=<tag> (and pods so labelled), and for the default
+// tag also namespaces labelled istio-injection=enabled and pods labelled
+// sidecar.istio.io/inject=true. It points at revision rev, which runs
+// Istio version v. It is rendered here as the istiod chart of that
+// version renders it for revisionTags (templates/revision-tags.yaml,
+// revision-tags-mwc.yaml in 1.28 and later), but owned by no Helm release:
+// moving a tag (the default one on promotion) is an in-place update of
+// this one object, never a delete and re-create, and never a hand-over
+// between releases. istiod patches caBundle at run time (its webhook
+// patcher selects on istio.io/rev), so meshc leaves caBundle unset.
+func revisionTag(tag, rev string, v mesh.Version) Doc {
+	// The chart lists v1beta1 before v1 up to 1.22 and only v1 from 1.23;
+	// istiod serves both.
+	reviewVersions := []any{"v1"}
+	if !v.AtLeast(1, 23) {
+		reviewVersions = []any{"v1beta1", "v1"}
+	}
 	hook := func(prefix string, nsSelector, objSelector []any) Doc {
 		return Doc{
 			"name": prefix + "sidecar-injector.istio.io",
@@ -146,7 +167,7 @@ func revisionTag(tag, rev string) Doc {
 			"rules":                   []any{Doc{"operations": []any{"CREATE"}, "apiGroups": []any{""}, "apiVersions": []any{"v1"}, "resources": []any{"pods"}}},
 			"failurePolicy":           "Fail",
 			"reinvocationPolicy":      "Never",
-			"admissionReviewVersions": []any{"v1"},
+			"admissionReviewVersions": reviewVersions,
 			"namespaceSelector":       Doc{"matchExpressions": nsSelector},
 			"objectSelector":          Doc{"matchExpressions": objSelector},
 		}
@@ -177,12 +198,33 @@ func revisionTag(tag, rev string) Doc {
 				[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}))
 	}
 	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
-		"name": RevisionTagName(tag),
-		"labels": Doc{
-			"istio.io/tag":                 tag,
-			"istio.io/rev":                 rev,
-			"app":                          "sidecar-injector",
-			"app.kubernetes.io/managed-by": "meshc",
-		},
+		"name":   RevisionTagName(tag),
+		"labels": revisionTagLabels(tag, rev, v),
 	}, Doc{"webhooks": hooks})
+}
+
+// revisionTagLabels are the labels the istiod chart of version v gives a
+// tag's webhook when release istiod-<rev> renders it, with two deliberate
+// differences: app.kubernetes.io/managed-by names meshc (no Helm release
+// owns the object) and there is no helm.sh/chart (no chart does either).
+// istio.io/rev is what istiod's webhook patcher selects on to fill in
+// caBundle, istio.io/tag what `istioctl tag list` reads.
+func revisionTagLabels(tag, rev string, v mesh.Version) Doc {
+	l := Doc{
+		"istio.io/tag": tag,
+		"istio.io/rev": rev,
+		"install.operator.istio.io/owning-resource": "unknown",
+		"operator.istio.io/component":               "Pilot",
+		"app":                                       "sidecar-injector",
+		"release":                                   IstiodRelease(rev),
+		"app.kubernetes.io/managed-by":              "meshc",
+	}
+	if v.AtLeast(1, 24) {
+		// From 1.24 the chart adds its istio.labels.
+		l["app.kubernetes.io/name"] = "istiod"
+		l["app.kubernetes.io/instance"] = IstiodRelease(rev)
+		l["app.kubernetes.io/part-of"] = "istio"
+		l["app.kubernetes.io/version"] = v.String()
+	}
+	return l
 }
