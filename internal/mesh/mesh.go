@@ -175,18 +175,6 @@ func (cp *ControlPlane) Tag(name string) (Tag, bool) {
 	return Tag{}, false
 }
 
-// Resolve returns the revision a namespace's pin selects: the pin itself,
-// or the revision of the tag it names; "" (no pin) is the default revision.
-func (cp *ControlPlane) Resolve(pin string) string {
-	if pin == "" {
-		return cp.Revision.Name
-	}
-	if t, ok := cp.Tag(pin); ok {
-		return t.Revision
-	}
-	return pin
-}
-
 // Oldest returns the revision with the oldest Istio version.
 func (cp *ControlPlane) Oldest() Revision {
 	r := cp.Revisions()
