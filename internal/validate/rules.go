@@ -586,6 +586,10 @@ func (r *rules) pin(c *mesh.Cluster, p []cue.Selector, ns, pin string) {
 	if r.info.declared[pin] {
 		return // declared with an invalid version: the mesh file's error
 	}
+	if pin == "default" {
+		r.errorf(p, "\"default\" is the default tag, which namespaces follow without a pin: remove revision (the namespace then follows revision %q)", cp.Revision.Name)
+		return
+	}
 	var running, tags []string
 	for _, rev := range cp.Revisions() {
 		running = append(running, rev.Name)
