@@ -300,10 +300,15 @@ func validEdit(e *env, cmd, dir string, f *load.File, data []byte) bool {
 		fmt.Fprint(e.stderr, diags.String())
 		return false
 	}
+	replaced := false
 	for i, c := range in.Clusters {
 		if c.Path == f.Path {
-			in.Clusters[i] = edited
+			in.Clusters[i], replaced = edited, true
 		}
+	}
+	if !replaced {
+		e.fail(cmd, fmt.Errorf("%s is no longer among the cluster files of %s", f.Path, dir))
+		return false
 	}
 	m, diags := validate.Mesh(in, validate.Options{})
 	if m == nil || diags.Failed(false) {
