@@ -428,3 +428,39 @@ func TestEntryPointAndIstioOperators(t *testing.T) {
 	assert.Equal(t, "Namespace", get(t, c.IstioOperators["namespace-istio-ingress.yaml"], "kind"))
 	assert.Equal(t, "net-am", labels(t, c.IstioOperators["namespace-istio-system.yaml"])["topology.istio.io/network"])
 }
+
+// TestPreviousAndTags: previous keeps its istiod and counts for the base
+// chart; a tag's webhook serves only istio.io/rev=<tag>, at its revision,
+// rendered as that revision's chart renders it; a namespace pinned to a tag
+// is labelled with the tag.
+func TestPreviousAndTags(t *testing.T) {
+	m := testMesh()
+	c := m.Clusters[1] // lancre: revision 1-22
+	c.ControlPlane.Previous = &mesh.Revision{Name: "1-21", Version: m.Revisions["1-21"]}
+	c.ControlPlane.Tags = []mesh.Tag{{Name: "prod-stable", Revision: "1-21"}}
+	c.Namespaces = append(c.Namespaces, &mesh.Namespace{Name: "stable", Injection: true, Revision: "prod-stable"})
+	objs := build(t, m, c)
+	find(t, objs, "HelmRelease", "flux-system", "istiod-1-21")
+	find(t, objs, "HelmRelease", "flux-system", "istiod-1-22")
+	base := find(t, objs, "HelmRelease", "flux-system", "istio-base")
+	assert.Equal(t, "1.22.1", get(t, base, "spec", "chart", "spec", "version"))
+	assert.Equal(t, "1-22", get(t, base, "spec", "values", "defaultRevision"), "previous gets no default tag")
+
+	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-prod-stable")
+	assert.Equal(t, "prod-stable", labels(t, tag)["istio.io/tag"])
+	assert.Equal(t, "1-21", labels(t, tag)["istio.io/rev"], "istiod 1-21 patches its caBundle")
+	hooks := get(t, tag, "webhooks").([]any)
+	require.Len(t, hooks, 2, "only the default tag serves istio-injection=enabled and inject=true pods")
+	assert.Equal(t, "rev.namespace.sidecar-injector.istio.io", get(t, hooks[0], "name"))
+	assert.Equal(t, obj{"key": "istio.io/rev", "operator": "In", "values": []any{"prod-stable"}}, get(t, hooks[0], "namespaceSelector", "matchExpressions", 0))
+	assert.Equal(t, obj{"key": "istio.io/rev", "operator": "In", "values": []any{"prod-stable"}}, get(t, hooks[1], "objectSelector", "matchExpressions", 1))
+	for _, h := range hooks {
+		assert.Equal(t, "istiod-1-21", get(t, h, "clientConfig", "service", "name"))
+		assert.Equal(t, []any{"v1beta1", "v1"}, get(t, h, "admissionReviewVersions"), "as the 1.21 chart renders it")
+	}
+	require.Len(t, get(t, find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default"), "webhooks").([]any), 4)
+
+	ns := find(t, objs, "Namespace", "", "stable")
+	assert.Equal(t, "prod-stable", labels(t, ns)["istio.io/rev"])
+	assert.NotContains(t, labels(t, ns), "istio-injection")
+}

@@ -111,7 +111,10 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	if m.MultiNetwork() {
 		out = append(out, release(ComponentEastWest, eastWestShared(), gateway(eastWestValues(c))))
 	}
-	out = append(out, &Object{Doc: revisionTag("default", cp.Revision.Name, cp.Revision.Version)})
+	out = append(out, &Object{Doc: revisionTag(DefaultTag, cp.Revision.Name, cp.Revision.Version)})
+	for _, t := range cp.Tags {
+		out = append(out, &Object{Doc: revisionTag(t.Name, t.Revision, m.Revisions[t.Revision])})
+	}
 	return out
 }
 
@@ -127,16 +130,23 @@ func release(component string, shared *Release, own Release) *Object {
 	return &Object{Component: component, SharedRelease: shared, Release: mergeRelease(*shared, own)}
 }
 
-// revisionTag is a revision tag's injection webhook: for the default tag,
-// the one that serves namespaces labelled istio-injection=enabled and pods
-// labelled sidecar.istio.io/inject=true. It points at revision rev, which
-// runs Istio version v. It is rendered here as the istiod chart of that
+// DefaultTag is the revision tag that follows the cluster's revision.
+const DefaultTag = "default"
+
+// RevisionTagName is the MutatingWebhookConfiguration name of a tag.
+func RevisionTagName(tag string) string { return "istio-revision-tag-" + tag }
+
+// revisionTag is a revision tag's injection webhook: it serves namespaces
+// labelled istio.io/rev=<tag> (and pods so labelled), and for the default
+// tag also namespaces labelled istio-injection=enabled and pods labelled
+// sidecar.istio.io/inject=true. It points at revision rev, which runs
+// Istio version v. It is rendered here as the istiod chart of that
 // version renders it for revisionTags (templates/revision-tags.yaml,
-// revision-tags-mwc.yaml in 1.28 and later), but owned by no Helm release: moving
-// the tag on promotion is an in-place update of this one object, never a
-// delete and re-create, and never a hand-over between releases. istiod
-// patches caBundle at run time (its webhook patcher selects on
-// istio.io/rev), so meshc leaves caBundle unset.
+// revision-tags-mwc.yaml in 1.28 and later), but owned by no Helm release:
+// moving a tag (the default one on promotion) is an in-place update of
+// this one object, never a delete and re-create, and never a hand-over
+// between releases. istiod patches caBundle at run time (its webhook
+// patcher selects on istio.io/rev), so meshc leaves caBundle unset.
 func revisionTag(tag, rev string, v mesh.Version) Doc {
 	// The chart lists v1beta1 before v1 up to 1.22 and only v1 from 1.23;
 	// istiod serves both.
@@ -170,23 +180,27 @@ func revisionTag(tag, rev string, v mesh.Version) Doc {
 		return d
 	}
 	notFalse := expr("sidecar.istio.io/inject", "NotIn", "false")
-	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
-		"name":   "istio-revision-tag-" + tag,
-		"labels": revisionTagLabels(tag, rev, v),
-	}, Doc{"webhooks": []any{
+	hooks := []any{
 		hook("rev.namespace.",
 			[]any{expr("istio.io/rev", "In", tag), expr("istio-injection", "DoesNotExist")},
 			[]any{notFalse}),
 		hook("rev.object.",
 			[]any{expr("istio.io/rev", "DoesNotExist"), expr("istio-injection", "DoesNotExist")},
 			[]any{notFalse, expr("istio.io/rev", "In", tag)}),
-		hook("namespace.",
-			[]any{expr("istio-injection", "In", "enabled")},
-			[]any{notFalse}),
-		hook("object.",
-			[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
-			[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}),
-	}})
+	}
+	if tag == DefaultTag {
+		hooks = append(hooks,
+			hook("namespace.",
+				[]any{expr("istio-injection", "In", "enabled")},
+				[]any{notFalse}),
+			hook("object.",
+				[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
+				[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}))
+	}
+	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
+		"name":   RevisionTagName(tag),
+		"labels": revisionTagLabels(tag, rev, v),
+	}, Doc{"webhooks": hooks})
 }
 
 // revisionTagLabels are the labels the istiod chart of version v gives a

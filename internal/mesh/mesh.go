@@ -123,8 +123,14 @@ func (c *Cluster) Production() bool { return c.Environment == "production" }
 
 // ControlPlane is a cluster's Istio control plane.
 type ControlPlane struct {
-	Revision      Revision
-	Canary        *Revision
+	Revision Revision
+	Canary   *Revision
+	// Previous is the revision a promotion replaced: still installed, so
+	// proxies not yet restarted keep a control plane, with no tag pointing
+	// at it; namespaces may pin it to roll back.
+	Previous *Revision
+	// Tags are the revision tags besides default, sorted by name.
+	Tags          []Tag
 	Profile       string
 	Pilot         Pilot
 	AccessLogFile string
@@ -148,12 +154,37 @@ type Gateway struct {
 // replica a budget of minAvailable 1 would block every drain instead).
 func (g Gateway) PodDisruptionBudget() bool { return g.AutoscaleMin >= 2 }
 
-// Revisions returns the revisions the cluster runs: the default one, then the canary.
+// Revisions returns the revisions the cluster runs: the default one, then
+// the canary, then the previous one.
 func (cp *ControlPlane) Revisions() []Revision {
-	if cp.Canary == nil {
-		return []Revision{cp.Revision}
+	out := []Revision{cp.Revision}
+	if cp.Canary != nil {
+		out = append(out, *cp.Canary)
 	}
-	return []Revision{cp.Revision, *cp.Canary}
+	if cp.Previous != nil {
+		out = append(out, *cp.Previous)
+	}
+	return out
+}
+
+// Runs reports whether the cluster runs the named revision.
+func (cp *ControlPlane) Runs(rev string) bool {
+	for _, r := range cp.Revisions() {
+		if r.Name == rev {
+			return true
+		}
+	}
+	return false
+}
+
+// Tag returns the revision tag of that name, if the cluster declares it.
+func (cp *ControlPlane) Tag(name string) (Tag, bool) {
+	for _, t := range cp.Tags {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tag{}, false
 }
 
 // Oldest returns the revision with the oldest Istio version.
@@ -168,6 +199,13 @@ func (cp *ControlPlane) Newest() Revision {
 	r := cp.Revisions()
 	sort.SliceStable(r, func(i, j int) bool { return r[j].Version.Less(r[i].Version) })
 	return r[0]
+}
+
+// Tag is a revision tag: an injection webhook of its own, selected by
+// namespaces labelled istio.io/rev=<Name>, that points at Revision.
+type Tag struct {
+	Name     string
+	Revision string
 }
 
 // Revision is a named control-plane revision and the Istio version it runs.
@@ -218,7 +256,8 @@ type Quantity struct {
 type Namespace struct {
 	Name      string
 	Injection bool
-	// Revision is the pinned revision, or "" for the cluster's default one.
+	// Revision is the pin: a revision or a tag of the cluster, or "" for
+	// the default tag (the cluster's default revision).
 	Revision          string
 	MTLS              string // "" when the cluster's mode applies
 	Labels            map[string]string

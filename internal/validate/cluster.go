@@ -19,9 +19,11 @@ type clusterDoc struct {
 	Server       string `json:"server"`
 	MTLS         string `json:"mtls"`
 	ControlPlane struct {
-		Revision string  `json:"revision"`
-		Canary   *string `json:"canary"`
-		Profile  string  `json:"profile"`
+		Revision string            `json:"revision"`
+		Canary   *string           `json:"canary"`
+		Previous *string           `json:"previous"`
+		Tags     map[string]string `json:"tags"`
+		Profile  string            `json:"profile"`
 		Pilot    struct {
 			Resources resourcesDoc `json:"resources"`
 			Autoscale struct {
@@ -179,7 +181,7 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 		decodeClean(clean, &doc)
 		bad = c.bad
 	}
-	r := &rules{info: info, raw: raw, file: f.Path, stem: f.Stem, name: allowed(sch.name), bad: bad}
+	r := &rules{info: info, raw: raw, ast: f.AST, file: f.Path, stem: f.Stem, name: allowed(sch.name), bad: bad}
 	c := r.cluster(&doc)
 	diags.Append(r.diags)
 	if diags.Failed(false) {

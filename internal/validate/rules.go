@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"gopkg.in/inf.v0"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -42,6 +43,7 @@ func istiodRelease(rev string) string { return "istiod-" + rev }
 type rules struct {
 	info *meshInfo
 	raw  cue.Value
+	ast  *ast.File // the cluster file's syntax; nil on the fast path
 	file string
 	stem string
 	name string // what a DNS-1123 label is, in words
@@ -49,6 +51,10 @@ type rules struct {
 	// so that a namespace's pin can be checked against them.
 	revisionsOK bool
 	diags       diag.List
+	// uses collects, per revision the mesh declares but the cluster does
+	// not run, the namespaces and tags that still select it: one error per
+	// revision names them all (revisionUses).
+	uses map[string][]use
 	// bad lists paths the schema found invalid: rules say nothing more
 	// about them.
 	bad [][]cue.Selector
@@ -154,6 +160,7 @@ func (r *rules) cluster(d *clusterDoc) *mesh.Cluster {
 	for _, ns := range c.Namespaces {
 		r.authorization(c, ns, byName)
 	}
+	r.revisionUses(c)
 	for _, k := range sortedKeys(d.ControlPlane.IngressGateway.ServiceAnnotations) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			r.keyErrorf(field("controlPlane", "ingressGateway", "serviceAnnotations", k), "%q is not a valid annotation key; use %s", k, qualifiedName)
@@ -225,6 +232,20 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 		cp.Canary = &canary
 		r.revisionsOK = r.revisionsOK && ok
 	}
+	if dcp.Previous != nil {
+		prevPath := field("controlPlane", "previous")
+		prev, ok := r.revision(prevPath, *dcp.Previous)
+		switch {
+		case prev.Name == "":
+		case prev.Name == rev.Name:
+			r.errorf(prevPath, "previous %q equals the revision; previous is the revision a promotion replaced, kept installed until every proxy has left it: remove previous or name the replaced revision", prev.Name)
+		case cp.Canary != nil && prev.Name == cp.Canary.Name:
+			r.errorf(prevPath, "previous %q equals the canary; a revision is either the canary being rolled out or the previous one being retired: remove previous or canary", prev.Name)
+		}
+		cp.Previous = &prev
+		r.revisionsOK = r.revisionsOK && ok
+	}
+	r.tags(dcp.Tags, cp)
 	cp.Pilot.Resources = r.resources(field("controlPlane", "pilot", "resources"), dcp.Pilot.Resources)
 	as := dcp.Pilot.Autoscale
 	cp.Pilot.AutoscaleMin, cp.Pilot.AutoscaleMax = as.Min, as.Max
@@ -247,6 +268,153 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 			}
 		}
 	}
+}
+
+// tags checks the revision tags: a tag's name must not shadow the default
+// tag or a revision (namespaces select both by istio.io/rev), and it must
+// point at a revision the mesh declares; one the cluster does not run is
+// reported with the other uses of that revision (revisionUses).
+func (r *rules) tags(tags map[string]string, cp *mesh.ControlPlane) {
+	for _, name := range sortedKeys(tags) {
+		p := field("controlPlane", "tags", name)
+		target := tags[name]
+		switch {
+		case name == "default":
+			r.keyErrorf(p, "the default tag always points at revision (%s); name this tag otherwise, such as prod-stable", cp.Revision.Name)
+			continue
+		case r.info.declared[name]:
+			r.keyErrorf(p, "%q is the name of a revision of the mesh; namespaces pin tags and revisions with the same istio.io/rev label, so a tag may not take a revision's name: choose another, such as prod-stable", name)
+			continue
+		}
+		cp.Tags = append(cp.Tags, mesh.Tag{Name: name, Revision: target})
+		rev, ok := r.revision(p, target)
+		if ok && r.revisionsOK && !cp.Runs(rev.Name) {
+			r.use(rev.Name, "tag", name, p)
+		}
+	}
+}
+
+// topKeyPos is the position of a top-level field's name in the cluster
+// file (posOf gives a struct's first field instead), or else of the file.
+func (r *rules) topKeyPos(name string) diag.Pos {
+	if r.ast != nil {
+		decls := r.ast.Decls
+		for _, d := range decls {
+			if e, ok := d.(*ast.EmbedDecl); ok {
+				if s, ok := e.Expr.(*ast.StructLit); ok {
+					decls = s.Elts // a JSON file is one struct
+				}
+			}
+		}
+		for _, d := range decls {
+			if f, ok := d.(*ast.Field); ok {
+				if n, _, err := ast.LabelName(f.Label); err == nil && n == name {
+					if pos := diag.FromToken(f.Label.Pos()); pos.Line > 0 {
+						return pos
+					}
+				}
+			}
+		}
+	}
+	return posOf(r.raw, r.file, field(name)...)
+}
+
+// use is one namespace or tag that selects a revision.
+type use struct {
+	kind, name string // "namespace" or "tag"
+	pos        diag.Pos
+}
+
+func (r *rules) use(rev, kind, name string, p []cue.Selector) {
+	if isBad(r.bad, p) {
+		return
+	}
+	if r.uses == nil {
+		r.uses = map[string][]use{}
+	}
+	pos, _ := r.where(p)
+	r.uses[rev] = append(r.uses[rev], use{kind: kind, name: name, pos: pos})
+}
+
+// revisionUses reports, once per revision, the namespaces and tags that
+// select a revision the mesh declares but the cluster does not run. A
+// revision older than the default one is one the cluster has left (a
+// promotion replaced it, and previous was dropped too soon): the error is
+// at controlPlane, where previous keeps it installed. Any other (one never
+// installed) is reported at its first use, where the pin must change.
+func (r *rules) revisionUses(c *mesh.Cluster) {
+	cp := &c.ControlPlane
+	var running []string
+	for _, rev := range cp.Revisions() {
+		running = append(running, rev.Name)
+	}
+	for _, rev := range sortedKeys(r.uses) {
+		uses := r.uses[rev]
+		sort.SliceStable(uses, func(i, j int) bool { return uses[i].pos.Line < uses[j].pos.Line })
+		var nss, tags []string
+		for _, u := range uses {
+			where := fmt.Sprintf("%s (line %d)", u.name, u.pos.Line)
+			if u.pos.File != r.file {
+				where = fmt.Sprintf("%s (%s)", u.name, u.pos)
+			}
+			if u.kind == "namespace" {
+				nss = append(nss, where)
+			} else {
+				tags = append(tags, where)
+			}
+		}
+		var who []string
+		if len(nss) > 0 {
+			who = append(who, plural(len(nss), "namespace", "namespaces")+" "+andList(nss))
+		}
+		if len(tags) > 0 {
+			who = append(who, plural(len(tags), "tag", "tags")+" "+andList(tags))
+		}
+		users := strings.Join(who, " and ")
+		var fix []string
+		if len(nss) > 0 {
+			fix = append(fix, fmt.Sprintf("unpin %s (%s then %s revision %q)", plural(len(nss), "the namespace", "those namespaces"), plural(len(nss), "it", "they"), plural(len(nss), "follows", "follow"), cp.Revision.Name))
+		}
+		if len(tags) > 0 {
+			fix = append(fix, fmt.Sprintf("point %s at a revision the cluster runs (%s)", plural(len(tags), "the tag", "those tags"), strings.Join(running, ", ")))
+		}
+		v, declared := r.info.m.Revisions[rev]
+		if declared && v.Less(cp.Revision.Version) && cp.Previous == nil {
+			r.diags.Errorf(r.topKeyPos("controlPlane"), "controlPlane: cluster %s does not run revision %q, yet %s still %s it; keep previous: %q until none does: %s",
+				c.Name, rev, users, plural(len(uses), "uses", "use"), rev, strings.Join(fix, ", and "))
+			continue
+		}
+		first := uses[0]
+		what := "namespaces." + first.name + ".revision"
+		if first.kind == "tag" {
+			what = "controlPlane.tags." + first.name
+		}
+		also := ""
+		if len(uses) > 1 {
+			also = fmt.Sprintf(", yet %s use it", users)
+		}
+		install := ""
+		if declared && cp.Canary == nil && cp.Revision.Version.Less(v) {
+			install = fmt.Sprintf(", or install %q first (canary: %q)", rev, rev)
+		}
+		r.diags.Errorf(first.pos, "%s: revision %q does not run on cluster %s%s; select one it runs (%s)%s",
+			what, rev, c.Name, also, strings.Join(running, ", "), install)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// andList joins "a", "a and b", "a, b and c".
+func andList(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // gateway applies a gateway's defaults and checks its replica bounds: by
@@ -349,13 +517,7 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 		r.errorf(p, "%q is reserved: meshc manages istio-system and istio-ingress, and kube-* belong to Kubernetes; declare only tenant namespaces", name)
 	}
 	if d.Revision != "" && r.revisionsOK {
-		var running []string
-		for _, rev := range c.ControlPlane.Revisions() {
-			running = append(running, rev.Name)
-		}
-		if !contains(running, d.Revision) {
-			r.errorf(at("revision"), "revision %q does not run on cluster %s; pin to one it runs: %s", d.Revision, c.Name, strings.Join(running, " or "))
-		}
+		r.pin(c, at("revision"), name, d.Revision)
 	}
 	if d.MTLS != "" {
 		if r.info.known() {
@@ -407,6 +569,39 @@ func (r *rules) namespace(c *mesh.Cluster, name string, d *namespaceDoc) *mesh.N
 		ns.Authorization = append(ns.Authorization, pol)
 	}
 	return ns
+}
+
+// pin checks a namespace's pin: a tag the cluster declares, or a revision
+// it runs. A declared revision it does not run is reported with that
+// revision's other uses (revisionUses).
+func (r *rules) pin(c *mesh.Cluster, p []cue.Selector, ns, pin string) {
+	cp := &c.ControlPlane
+	if _, ok := cp.Tag(pin); ok || cp.Runs(pin) {
+		return
+	}
+	if _, ok := r.info.m.Revisions[pin]; ok {
+		r.use(pin, "namespace", ns, p)
+		return
+	}
+	if r.info.declared[pin] {
+		return // declared with an invalid version: the mesh file's error
+	}
+	if pin == "default" {
+		r.errorf(p, "\"default\" is the default tag, which namespaces follow without a pin: remove revision (the namespace then follows revision %q)", cp.Revision.Name)
+		return
+	}
+	var running, tags []string
+	for _, rev := range cp.Revisions() {
+		running = append(running, rev.Name)
+	}
+	for _, t := range cp.Tags {
+		tags = append(tags, t.Name)
+	}
+	tagHint := "; it declares no tags (controlPlane.tags)"
+	if len(tags) > 0 {
+		tagHint = " or one of its tags (" + strings.Join(tags, ", ") + ")"
+	}
+	r.errorf(p, "%q is neither a revision of the mesh nor a tag of cluster %s; pin to a revision it runs (%s)%s", pin, c.Name, strings.Join(running, ", "), tagHint)
 }
 
 func (r *rules) label(p []cue.Selector, key, value string) {
@@ -499,13 +694,4 @@ func (r *rules) authorization(c *mesh.Cluster, ns *mesh.Namespace, byName map[st
 
 func sortedNamespaceNames(m map[string]*mesh.Namespace) []string {
 	return sortedKeys(m)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
