@@ -60,7 +60,7 @@ func Text(w io.Writer, r *Result) error {
 		return err
 	}
 	if len(r.Risks) > 0 {
-		fmt.Fprintf(&b, "\n%d risks:\n", len(r.Risks))
+		fmt.Fprintf(&b, "\n%d %s:\n", len(r.Risks), plural(len(r.Risks), "risk", "risks"))
 		for _, k := range r.Risks {
 			fmt.Fprintf(&b, "  %s  %s  %s: %s -> %s\n", k.Rule, k.Cluster, objectName(k), k.Before, k.After)
 			fmt.Fprintf(&b, "      %s\n", k.Message)
