@@ -51,7 +51,7 @@ func bindDiff(fs *pflag.FlagSet) func(*env, []string) int {
 			return ExitInvalid
 		}
 		if len(res.BaseProblems) > 0 {
-			fmt.Fprintf(e.stderr, "meshc diff: the mesh at the base is invalid; comparing with nothing on that side:\n")
+			fmt.Fprintf(e.stderr, "meshc diff: the mesh at %s is invalid; comparing with nothing on that side:\n", res.BaseLabel())
 			fmt.Fprint(e.stderr, res.BaseProblems.String())
 		}
 		if err := write(e.stdout, res); err != nil {

@@ -233,8 +233,7 @@ func loadBase(rev fs.FS, dir string, now *load.Input, nowMesh *mesh.Mesh, opts O
 	m, more := validate.Mesh(&load.Input{Dir: in.Dir, Mesh: in.Mesh, Clusters: todo}, validate.Options{Parallelism: opts.Parallelism})
 	if m == nil || more.Failed(false) {
 		res.BaseProblems = errorsOnly(more, res.Commit)
-		b.in = nil
-		return b, nil
+		return &baseSide{same: map[string]bool{}}, nil // nothing on that side
 	}
 	for _, c := range nowMesh.Clusters {
 		if b.same[c.Name] {

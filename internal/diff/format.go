@@ -9,8 +9,8 @@ import (
 	"github.com/golemtrust/meshc/internal/review"
 )
 
-// baseLabel names the base for people: its name and short commit.
-func (r *Result) baseLabel() string {
+// BaseLabel names the base for people: its name and short commit.
+func (r *Result) BaseLabel() string {
 	short := r.Commit
 	if len(short) > 12 {
 		short = short[:12]
@@ -25,9 +25,10 @@ func (r *Result) baseLabel() string {
 func (r *Result) note() string {
 	switch {
 	case len(r.BaseProblems) > 0:
-		return fmt.Sprintf("the mesh at %s is invalid (%d errors): every cluster is compared with nothing", r.baseLabel(), len(r.BaseProblems))
+		n := len(r.BaseProblems)
+		return fmt.Sprintf("the mesh at %s is invalid (%d %s): every cluster is compared with nothing", r.BaseLabel(), n, plural(n, "error", "errors"))
 	case r.BaseMissing:
-		return fmt.Sprintf("%s has no clusters folder: every cluster is new", r.baseLabel())
+		return fmt.Sprintf("%s has no clusters folder: every cluster is new", r.BaseLabel())
 	}
 	return ""
 }
@@ -50,7 +51,7 @@ func changeMark(c Change) string {
 // Text writes the comparison for a terminal.
 func Text(w io.Writer, r *Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "meshc diff: %s -> working tree\n", r.baseLabel())
+	fmt.Fprintf(&b, "meshc diff: %s -> working tree\n", r.BaseLabel())
 	if n := r.note(); n != "" {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}

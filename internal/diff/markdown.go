@@ -128,7 +128,7 @@ func (md markdown) render() string {
 
 // baseMarkdown names the base: its name and short commit, as code.
 func (r *Result) baseMarkdown() string {
-	label := r.baseLabel()
+	label := r.BaseLabel()
 	if name, commit, ok := strings.Cut(label, " ("); ok {
 		return "`" + name + "` (`" + strings.TrimSuffix(commit, ")") + "`)"
 	}
