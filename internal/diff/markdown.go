@@ -3,6 +3,8 @@ package diff
 import (
 	"fmt"
 	"strings"
+
+	"github.com/golemtrust/meshc/internal/review"
 )
 
 // MarkdownLimit caps a comment: GitHub refuses comments over 65,536
@@ -23,23 +25,33 @@ func Markdown(r *Result, limit int) string {
 	if limit <= 0 {
 		limit = MarkdownLimit
 	}
-	md := markdown{r: r, include: func(int, int) bool { return true }}
+	md := markdown{r: r, risks: len(r.Risks), include: func(int, int) bool { return true }}
 	if out := md.render(); len(out) <= limit {
 		return out
+	}
+	// Risks come first, but may take at most half of the comment: a change
+	// that flags a thousand objects lists the first ones and counts the
+	// rest.
+	size := 0
+	for i, k := range r.Risks {
+		if size += len(riskRow(k)); size > limit/2 {
+			md.risks = i
+			break
+		}
 	}
 	// Everything but the diffs, with every diff left out, is the floor;
 	// the rest of the budget goes to diffs in order, each whole or not at
 	// all.
 	md.include = func(int, int) bool { return false }
 	floor := len(md.render())
-	budget := limit - floor
+	budget := limit - floor - 8 // the count in the last line may grow a digit or so
 	taken := map[[2]int]bool{}
 	for ci, c := range r.Clusters {
 		for oi, o := range c.Objects {
 			if o.Change != Changed {
 				continue
 			}
-			if n := len(diffBlock(o.Diff)); n <= budget {
+			if n := len(diffBlock(o.Diff)) + 1; n <= budget { // the block, and a blank line before it
 				budget -= n
 				taken[[2]int{ci, oi}] = true
 			} else {
@@ -58,8 +70,19 @@ func Markdown(r *Result, limit int) string {
 }
 
 type markdown struct {
-	r       *Result
+	r *Result
+	// risks is how many risks are listed; include says whether an
+	// object's diff is shown.
+	risks   int
 	include func(cluster, object int) bool
+}
+
+func riskRow(k review.Risk) string {
+	src := ""
+	if k.Source != "" {
+		src = "`" + k.Source + "`"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s |\n", k.Rule, k.Cluster, cell(objectName(k)), cell(k.Before), cell(k.After), cell(k.Message), src)
 }
 
 func (md markdown) render() string {
@@ -81,12 +104,11 @@ func (md markdown) render() string {
 	if len(r.Risks) > 0 {
 		fmt.Fprintf(&b, "#### :warning: %d %s\n\n", len(r.Risks), plural(len(r.Risks), "risk", "risks"))
 		b.WriteString("| rule | cluster | object | before | after | why | source |\n|---|---|---|---|---|---|---|\n")
-		for _, k := range r.Risks {
-			src := ""
-			if k.Source != "" {
-				src = "`" + k.Source + "`"
-			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", k.Rule, k.Cluster, cell(objectName(k)), cell(k.Before), cell(k.After), cell(k.Message), src)
+		for _, k := range r.Risks[:md.risks] {
+			b.WriteString(riskRow(k))
+		}
+		if n := len(r.Risks) - md.risks; n > 0 {
+			fmt.Fprintf(&b, "\n%d more %s not listed, to keep this comment short; `meshc diff` lists them all.\n", n, plural(n, "risk", "risks"))
 		}
 		b.WriteString("\n")
 	} else {
@@ -101,17 +123,29 @@ func (md markdown) render() string {
 	left := 0
 	for ci := range r.Clusters {
 		c := &r.Clusters[ci]
-		fmt.Fprintf(&b, "\n<details>\n<summary><b>%s</b>: %s</summary>\n\n", c.Name, summary(c))
-		for oi, o := range c.Objects {
-			name := "`" + strings.ReplaceAll(o.Key.String(), "`", "'") + "`"
-			switch {
-			case o.Change != Changed:
-				fmt.Fprintf(&b, "- %s %s\n", o.Change, name)
-			case md.include(ci, oi):
-				fmt.Fprintf(&b, "- changed %s\n\n%s", name, diffBlock(o.Diff))
-			default:
-				left++
-				fmt.Fprintf(&b, "- changed %s (diff left out: %d lines)\n", name, strings.Count(o.Diff, "\n"))
+		fmt.Fprintf(&b, "\n<details>\n<summary><b>%s</b>: %s</summary>\n", c.Name, counts(c))
+		// Grouped by change, in the table's order; within a group, by
+		// kind, namespace and name.
+		for _, group := range []Change{Added, Removed, Changed} {
+			heading := false
+			for oi, o := range c.Objects {
+				if o.Change != group {
+					continue
+				}
+				if !heading {
+					fmt.Fprintf(&b, "\n%s:\n", strings.ToUpper(string(group[:1]))+string(group[1:]))
+					heading = true
+				}
+				name := "`" + strings.ReplaceAll(o.Key.String(), "`", "'") + "`"
+				switch {
+				case o.Change != Changed:
+					fmt.Fprintf(&b, "- %s\n", name)
+				case md.include(ci, oi):
+					fmt.Fprintf(&b, "- %s\n\n%s", name, diffBlock(o.Diff))
+				default:
+					left++
+					fmt.Fprintf(&b, "- %s\n", name)
+				}
 			}
 		}
 		if !strings.HasSuffix(b.String(), "\n\n") {
@@ -120,10 +154,25 @@ func (md markdown) render() string {
 		b.WriteString("</details>\n")
 	}
 	if left > 0 {
-		fmt.Fprintf(&b, "\n%d object %s left out to keep this comment under %d characters; run `meshc diff` for all of them.\n",
-			left, plural(left, "diff was", "diffs were"), MarkdownLimit)
+		fmt.Fprintf(&b, "\n%d changed %s listed without %s diff, to keep this comment under %d characters; `meshc diff` shows every diff.\n",
+			left, plural(left, "object is", "objects are"), plural(left, "its", "their"), MarkdownLimit)
 	}
 	return b.String()
+}
+
+// counts says how many objects changed how, leaving out the zeros.
+func counts(c *Cluster) string {
+	a, r, ch := c.Count()
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{a, "added"}, {r, "removed"}, {ch, "changed"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return string(c.Change) + ", " + strings.Join(parts, ", ")
 }
 
 // baseMarkdown names the base: its name and short commit, as code.

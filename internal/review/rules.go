@@ -206,7 +206,7 @@ func AuthzWidened(c *Cluster) []Risk {
 		at := func(field string) string {
 			return c.where("namespaces", k.Namespace, "authorization", idx, field)
 		}
-		if p := added(b.principals, a.principals); len(p) > 0 {
+		if p := added(identities(b.principals), identities(a.principals)); len(p) > 0 {
 			out = append(out, c.risk("authz-widened", k, strings.Join(b.principals, ", "), strings.Join(a.principals, ", "),
 				fmt.Sprintf("policy %s now also allows %s", k.Name, strings.Join(p, ", ")), at("from")))
 		}
@@ -229,6 +229,19 @@ func AuthzWidened(c *Cluster) []Risk {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// identities drops the trust domain from principals: a mesh-wide trust
+// domain change renames every principal without letting anyone new in.
+func identities(principals []string) []string {
+	out := make([]string, len(principals))
+	for i, p := range principals {
+		if j := strings.Index(p, "/ns/"); j >= 0 {
+			p = p[j+1:]
+		}
+		out[i] = p
 	}
 	return out
 }

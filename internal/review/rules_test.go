@@ -161,7 +161,7 @@ func TestAuthzWidened(t *testing.T) {
 		p.From = append(p.From, mesh.Source{Namespace: "royal-bank", ServiceAccount: "vault"})
 	}))
 	require.Len(t, r, 1)
-	require.Equal(t, "policy numbers-api-authz now also allows cluster.local/ns/royal-bank/sa/vault", r[0].Message)
+	require.Equal(t, "policy numbers-api-authz now also allows ns/royal-bank/sa/vault", r[0].Message)
 	require.Equal(t, "at:namespaces.rng.authorization.0.from", r[0].Source)
 
 	r = AuthzWidened(pair(t, "genua", func(_ *mesh.Mesh, c *mesh.Cluster) { namespace(c, "rng").Authorization[1].Methods = nil }))
@@ -175,7 +175,10 @@ func TestAuthzWidened(t *testing.T) {
 	require.Len(t, r, 1)
 	require.Equal(t, "policy numbers-web-authz now also allows methods POST", r[0].Message)
 
-	// narrower: a method and a principal fewer, a path restriction added
+	// a trust domain change renames every principal and lets no one new in
+	require.Empty(t, AuthzWidened(pair(t, "genua", func(m *mesh.Mesh, c *mesh.Cluster) { m.TrustDomain = "golemtrust.example" })))
+
+	// narrower: a path restriction added
 	require.Empty(t, AuthzWidened(pair(t, "genua", func(_ *mesh.Mesh, c *mesh.Cluster) {
 		p := &namespace(c, "rng").Authorization[0]
 		p.Paths = []string{"/api/*"}
