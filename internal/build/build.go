@@ -24,6 +24,8 @@ import (
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/engine"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/jsonschema"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
@@ -186,7 +188,7 @@ func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
 		selected[n] = true
 	}
 	all := len(selected) == 0
-	base := overlay.Base(m)
+	base := overlay.Base(engines.For(m), m)
 	overlays := overlay.Files{}
 	for p, d := range base {
 		overlays[p] = d
@@ -259,7 +261,7 @@ type clusterOutput struct {
 // compileCluster compiles, lays out, renders and checks one cluster. It
 // shares nothing mutable with other clusters, so clusters run in parallel.
 func compileCluster(m *mesh.Mesh, c *mesh.Cluster) clusterOutput {
-	cc := compile.Compile(m, c)
+	cc := engines.Compile(m, c)
 	// The golden file is printed straight from meshc's own objects, byte
 	// for byte what a krusty build of the overlay prints (the render tests
 	// prove it), without paying for that build here.
@@ -314,7 +316,7 @@ func parallel(n, workers int, work func(i int)) {
 // checkAPIs validates every object meshc emits for a cluster against the
 // real API definitions of its kind (Kubernetes, Istio, Flux, Helm chart
 // values). A failure is a meshc bug: it must never reach a cluster.
-func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster, files overlay.Files) error {
+func checkAPIs(cluster string, golden []render.Rendered, cc *engine.Cluster, files overlay.Files) error {
 	var errs []string
 	check := func(source string, key [32]byte, doc compile.Doc) {
 		for _, e := range apicheck.Object(source, key, doc) {
@@ -327,8 +329,8 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster, fi
 	for _, o := range golden {
 		check("golden/"+cluster+".yaml", sha256.Sum256(o.Bytes), o.Doc)
 	}
-	for _, d := range cc.EntryPoint {
-		check(path.Join("overlays", overlay.FluxDir, cluster, "sync.yaml"), sha256.Sum256(overlay.Encode(d)), d)
+	for _, d := range cc.Entry.Docs {
+		check(path.Join("overlays", cc.Dir, cc.Entry.File), sha256.Sum256(overlay.Encode(d)), d)
 	}
 	for _, name := range slices.Sorted(maps.Keys(cc.IstioOperators)) {
 		rel := path.Join(overlay.IstioctlDir, cluster, name) // one document: the file's bytes are its own
@@ -344,7 +346,9 @@ func checkAPIs(cluster string, golden []render.Rendered, cc *compile.Cluster, fi
 func clusterOfOverlay(rel string) string {
 	parts := strings.Split(rel, "/")
 	switch {
-	case len(parts) >= 2 && (parts[0] == overlay.FluxDir || parts[0] == overlay.IstioctlDir):
+	case len(parts) >= 3 && strings.HasPrefix(parts[0], "_") && parts[0] != overlay.BaseDir:
+		// An engine's entry point or the IstioOperator files:
+		// _<dir>/<cluster>/<file>; files directly in _<dir> are mesh-wide.
 		return parts[1]
 	case len(parts) >= 2 && !strings.HasPrefix(parts[0], "_"):
 		return parts[0]

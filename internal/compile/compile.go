@@ -11,47 +11,38 @@ import (
 // Doc is one YAML document: a Kubernetes object or a part of one.
 type Doc = map[string]any
 
-// Object is one object of a cluster's output.
+// Object is one object of a cluster's output, or one Helm release.
 type Object struct {
-	// Doc is the whole object as the cluster receives it.
+	// Doc is the whole object as the cluster receives it; nil for a
+	// release.
 	Doc Doc
 	// Component names the base component that holds Shared, the part of Doc
 	// that depends only on the mesh file; "" when all of Doc is the
 	// cluster's own.
 	Component string
 	Shared    Doc
+	// Release, instead of Doc, is a Helm release, which a delivery engine
+	// turns into what it applies; SharedRelease is its part in Component.
+	Release, SharedRelease *Release
 }
 
 // Cluster is everything meshc emits for one cluster.
 type Cluster struct {
 	Name string
-	// ControlPlane and Policy are the two parts of the cluster's overlay,
-	// applied in that order.
+	// ControlPlane and Policy are the two parts of the cluster's output,
+	// applied in that order: the control plane's Helm releases and plain
+	// objects, and the mesh policy (plain objects only). Namespaces carry
+	// no engine's mark yet: the delivery engine adds its never-prune mark.
 	ControlPlane []*Object
 	Policy       []*Object
 	// IstioOperators are for installing with istioctl instead, by file name.
 	IstioOperators map[string]Doc
-	// EntryPoint is the GitOps engine's entry point for the cluster.
-	EntryPoint []Doc
-}
-
-// Objects returns every object of the cluster's overlay, both parts.
-func (c *Cluster) Objects() []Doc {
-	out := make([]Doc, 0, len(c.ControlPlane)+len(c.Policy))
-	for _, o := range c.ControlPlane {
-		out = append(out, o.Doc)
-	}
-	for _, o := range c.Policy {
-		out = append(out, o.Doc)
-	}
-	return out
 }
 
 // Well-known names meshc uses in every cluster.
 const (
-	IstioSystem   = "istio-system"
-	IstioIngress  = "istio-ingress"
-	FluxNamespace = "flux-system"
+	IstioSystem  = "istio-system"
+	IstioIngress = "istio-ingress"
 	// IngressGateway is the ingress gateway's release, Deployment and
 	// service account name on both install paths.
 	IngressGateway  = "istio-ingressgateway"
@@ -76,7 +67,6 @@ func Compile(m *mesh.Mesh, c *mesh.Cluster) *Cluster {
 	out.ControlPlane = controlPlane(m, c)
 	out.Policy = policy(m, c)
 	out.IstioOperators = istioOperators(m, c)
-	out.EntryPoint = fluxEntryPoint(m, c)
 	return out
 }
 
@@ -88,6 +78,9 @@ func istioAPI(c *mesh.Cluster, group string) string {
 	}
 	return group + "/v1beta1"
 }
+
+// Merge returns a deep merge of docs, later ones winning (see merge).
+func Merge(docs ...Doc) Doc { return merge(docs...) }
 
 // merge returns a deep merge of docs, later ones winning; maps merge key by
 // key, anything else is replaced. It is kustomize's strategic merge for

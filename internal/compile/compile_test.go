@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine/engines"
+	"github.com/golemtrust/meshc/internal/engine/flux"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
 	"github.com/golemtrust/meshc/internal/render"
@@ -76,9 +78,9 @@ type obj = map[string]any
 // build renders a cluster's overlay with krusty and decodes the objects.
 func build(t *testing.T, m *mesh.Mesh, c *mesh.Cluster) []obj {
 	t.Helper()
-	files, err := overlay.Cluster(compile.Compile(m, c), nil)
+	files, err := overlay.Cluster(engines.Compile(m, c), nil)
 	require.NoError(t, err)
-	for p, d := range overlay.Base(m) {
+	for p, d := range overlay.Base(engines.For(m), m) {
 		files[p] = d
 	}
 	out, err := render.Overlay(files, c.Name)
@@ -296,16 +298,17 @@ func TestSingleNetworkHasNoEastWest(t *testing.T) {
 
 func TestEntryPointAndIstioOperators(t *testing.T) {
 	m := testMesh()
-	c := compile.Compile(m, m.Clusters[0])
-	require.Len(t, c.EntryPoint, 3)
-	src, cp, pol := c.EntryPoint[0], c.EntryPoint[1], c.EntryPoint[2]
+	c := engines.Compile(m, m.Clusters[0])
+	require.Len(t, c.Entry.Docs, 3)
+	src, cp, pol := c.Entry.Docs[0], c.Entry.Docs[1], c.Entry.Docs[2]
 	assert.Equal(t, "GitRepository", src["kind"])
 	assert.Equal(t, "https://git.example/mesh.git", get(t, src, "spec", "url"))
 	assert.Equal(t, "trunk", get(t, src, "spec", "ref", "branch"))
 	assert.Equal(t, "./overlays/am/control-plane", get(t, cp, "spec", "path"))
 	assert.Equal(t, true, get(t, cp, "spec", "wait"))
 	assert.Equal(t, "./overlays/am/policy", get(t, pol, "spec", "path"))
-	assert.Equal(t, []any{map[string]any{"name": compile.FluxControlPlane}}, get(t, pol, "spec", "dependsOn"))
+	assert.Equal(t, []any{map[string]any{"name": flux.ControlPlane}}, get(t, pol, "spec", "dependsOn"))
+	assert.Equal(t, "_flux/am", c.Dir)
 
 	require.Len(t, c.IstioOperators, 3)
 	iop := c.IstioOperators["istiod-1-21.yaml"]

@@ -17,101 +17,85 @@ func ComponentIstiod(rev string) string { return "istiod-" + rev }
 // IstiodRelease is the Helm release (and HelmRelease) name of a revision.
 func IstiodRelease(rev string) string { return "istiod-" + rev }
 
-// neverPrune marks an object the engine must not delete when it leaves the
-// output: a Namespace holds tenants' workloads.
-func neverPrune() Doc {
-	return Doc{"kustomize.toolkit.fluxcd.io/prune": "disabled"}
-}
-
 // Base returns the shared part of every base component, by component name:
 // what depends only on the mesh file. Every cluster's objects with a
-// Component have exactly these Shared parts.
-func Base(m *mesh.Mesh) map[string][]Doc {
-	b := map[string][]Doc{
-		ComponentControlPlane: {istioSystemShared(), helmRepository(), baseShared()},
-		ComponentIngress:      {ingressNamespace(), ingressShared()},
-		ComponentEastWest:     {eastWestShared()},
+// Component have exactly these Shared parts (or SharedReleases).
+func Base(m *mesh.Mesh) map[string][]*Object {
+	b := map[string][]*Object{
+		ComponentControlPlane: {{Doc: istioSystemShared()}, {Release: baseShared()}},
+		ComponentIngress:      {{Doc: ingressNamespace()}, {Release: ingressShared()}},
+		ComponentEastWest:     {{Release: eastWestShared()}},
 	}
 	for rev := range m.Revisions {
-		b[ComponentIstiod(rev)] = []Doc{istiodShared(m, rev)}
+		b[ComponentIstiod(rev)] = []*Object{{Release: istiodShared(m, rev)}}
 	}
 	return b
 }
 
 func istioSystemShared() Doc {
-	return object("v1", "Namespace", Doc{"name": IstioSystem, "annotations": neverPrune()}, nil)
+	return object("v1", "Namespace", meta(IstioSystem, ""), nil)
 }
 
-func helmRepository() Doc {
-	return object("source.toolkit.fluxcd.io/v1", "HelmRepository", meta("istio", FluxNamespace), Doc{
-		"spec": Doc{"interval": "1h", "url": ChartRepository},
-	})
+func baseShared() *Release {
+	return &Release{Name: BaseRelease, Chart: "base", Namespace: IstioSystem, CRDs: true}
 }
 
-func baseShared() Doc {
-	return helmRelease(BaseRelease, "base", IstioSystem, nil, Doc{
-		"install": Doc{"crds": "CreateReplace"},
-		"upgrade": Doc{"crds": "CreateReplace"},
-	})
-}
-
-func istiodShared(m *mesh.Mesh, rev string) Doc {
-	return helmRelease(IstiodRelease(rev), "istiod", IstioSystem, []string{BaseRelease}, Doc{
-		"chart":  Doc{"spec": Doc{"version": m.Revisions[rev].String()}},
-		"values": istiodSharedValues(m, rev),
-	})
+func istiodShared(m *mesh.Mesh, rev string) *Release {
+	return &Release{
+		Name: IstiodRelease(rev), Chart: "istiod", Namespace: IstioSystem,
+		Version:   m.Revisions[rev].String(),
+		Values:    istiodSharedValues(m, rev),
+		DependsOn: []string{BaseRelease},
+	}
 }
 
 func ingressNamespace() Doc {
-	return object("v1", "Namespace", Doc{"name": IstioIngress, "annotations": neverPrune()}, nil)
+	return object("v1", "Namespace", meta(IstioIngress, ""), nil)
 }
 
-func ingressShared() Doc { return helmRelease(IngressGateway, "gateway", IstioIngress, nil, nil) }
-
-func eastWestShared() Doc {
-	return helmRelease(EastWestGateway, "gateway", IstioSystem, nil, Doc{"values": eastWestSharedValues()})
+func ingressShared() *Release {
+	return &Release{Name: IngressGateway, Chart: "gateway", Namespace: IstioIngress, Wait: WaitNoAddress}
 }
 
-// controlPlane is the Flux control plane: Istio's charts as HelmReleases
-// chained base -> istiod -> gateways, plus the default revision tag.
+func eastWestShared() *Release {
+	return &Release{Name: EastWestGateway, Chart: "gateway", Namespace: IstioSystem, Values: eastWestSharedValues(), Wait: WaitNoAddress}
+}
+
+// controlPlane is the control plane: Istio's charts as releases ordered
+// base -> istiod -> gateways, plus the default revision tag.
 func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	cp := c.ControlPlane
 	out := []*Object{
 		patched(ComponentControlPlane, istioSystemShared(), Doc{"metadata": Doc{"labels": Doc{"topology.istio.io/network": c.Network}}}),
-		patched(ComponentControlPlane, helmRepository(), nil),
 		// The base chart carries the CRDs: it follows the newest revision
 		// the cluster runs (CRDs are upgraded first and stay backward
 		// compatible), and its defaultRevision points the default
 		// validating webhook at the default revision's istiod.
-		patched(ComponentControlPlane, baseShared(), Doc{"spec": Doc{
-			"chart":  Doc{"spec": Doc{"version": cp.Newest().Version.String()}},
-			"values": Doc{"defaultRevision": cp.Revision.Name},
-		}}),
+		release(ComponentControlPlane, baseShared(), Release{
+			Version: cp.Newest().Version.String(),
+			Values:  Doc{"defaultRevision": cp.Revision.Name},
+		}),
 	}
 	for _, rev := range cp.Revisions() {
-		out = append(out, patched(ComponentIstiod(rev.Name), istiodShared(m, rev.Name),
-			Doc{"spec": Doc{"values": istiodValues(c)}}))
+		out = append(out, release(ComponentIstiod(rev.Name), istiodShared(m, rev.Name), Release{Values: istiodValues(c)}))
 	}
 
 	// Gateways carry no revision: they are injected by the default tag
 	// and so follow the default revision, moving with it on promotion.
-	gatewayPatch := func(values Doc) Doc {
-		spec := Doc{
-			"chart":     Doc{"spec": Doc{"version": cp.Revision.Version.String()}},
-			"dependsOn": []any{Doc{"name": IstiodRelease(cp.Revision.Name)}},
+	gateway := func(values Doc) Release {
+		return Release{
+			Version:   cp.Revision.Version.String(),
+			DependsOn: []string{IstiodRelease(cp.Revision.Name)},
+			Values:    values,
 		}
-		if len(values) > 0 {
-			spec["values"] = values
-		}
-		return Doc{"spec": spec}
 	}
 	if cp.Profile == "default" {
 		out = append(out,
 			patched(ComponentIngress, ingressNamespace(), nil),
-			patched(ComponentIngress, ingressShared(), gatewayPatch(ingressValues(c))))
+			release(ComponentIngress, ingressShared(), gateway(ingressValues(c))))
 	}
 	if m.MultiNetwork() {
-		out = append(out, patched(ComponentEastWest, eastWestShared(), gatewayPatch(eastWestValues(c))))
+		out = append(out, release(ComponentEastWest, eastWestShared(), gateway(eastWestValues(c))))
 	}
 	out = append(out, &Object{Doc: revisionTag(cp.Revision.Name)})
 	return out
@@ -123,30 +107,10 @@ func patched(component string, shared, own Doc) *Object {
 	return &Object{Component: component, Shared: shared, Doc: merge(shared, own)}
 }
 
-// helmRelease is a Flux HelmRelease of one of Istio's charts. The Helm
-// release lives in the target namespace (storageNamespace), where helm and
-// istioctl look for it.
-func helmRelease(name, chart, namespace string, dependsOn []string, spec Doc) Doc {
-	s := Doc{
-		"interval":         "30m",
-		"releaseName":      name,
-		"targetNamespace":  namespace,
-		"storageNamespace": namespace,
-		"chart": Doc{"spec": Doc{
-			"chart":     chart,
-			"sourceRef": Doc{"kind": "HelmRepository", "name": "istio"},
-		}},
-		"install": Doc{"remediation": Doc{"retries": 3}},
-		"upgrade": Doc{"remediation": Doc{"retries": 3}},
-	}
-	if len(dependsOn) > 0 {
-		deps := make([]any, len(dependsOn))
-		for i, d := range dependsOn {
-			deps[i] = Doc{"name": d}
-		}
-		s["dependsOn"] = deps
-	}
-	return object("helm.toolkit.fluxcd.io/v2", "HelmRelease", meta(name, FluxNamespace), Doc{"spec": merge(s, spec)})
+// release is a Helm release made of a base component's shared part and the
+// cluster's own part.
+func release(component string, shared *Release, own Release) *Object {
+	return &Object{Component: component, SharedRelease: shared, Release: mergeRelease(*shared, own)}
 }
 
 // revisionTag is the default revision tag: the injection webhook that

@@ -70,9 +70,8 @@ func namespace(c *mesh.Cluster, ns *mesh.Namespace) Doc {
 		labels["istio-injection"] = "enabled"
 	}
 	return object("v1", "Namespace", Doc{
-		"name":        ns.Name,
-		"labels":      labels,
-		"annotations": neverPrune(),
+		"name":   ns.Name,
+		"labels": labels,
 	}, nil)
 }
 

@@ -8,8 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/overlay"
 	"github.com/golemtrust/meshc/internal/render"
@@ -96,9 +96,9 @@ func run(t *testing.T, meshData, clusterData []byte, stem, ext string) {
 		// rest may validate; the load error fails the run (build.Validate).
 		return
 	}
-	base := overlay.Base(m)
+	base := overlay.Base(engines.For(m), m)
 	for _, c := range m.Clusters {
-		files, err := overlay.Cluster(compile.Compile(m, c), nil)
+		files, err := overlay.Cluster(engines.Compile(m, c), nil)
 		if err != nil {
 			t.Fatalf("valid input, but the overlay fails: %v\nmesh:\n%s\ncluster:\n%s", err, meshData, clusterData)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine"
 	"github.com/golemtrust/meshc/internal/mesh"
 )
 
@@ -24,7 +25,6 @@ type Files map[string][]byte
 // DNS-1123 labels, which never do, so the two cannot collide.
 const (
 	BaseDir      = "_base"
-	FluxDir      = "_flux"
 	IstioctlDir  = "_istioctl"
 	ControlPlane = "control-plane"
 	Policy       = "policy"
@@ -35,10 +35,14 @@ const (
 	componentAPI = "kustomize.config.k8s.io/v1alpha1"
 )
 
-// Base returns the shared base: one kustomize Component per base component.
-func Base(m *mesh.Mesh) Files {
+// Base returns the shared base, one kustomize Component per base component,
+// and the engine's mesh-wide root files: what depends only on the mesh file.
+func Base(e engine.Engine, m *mesh.Mesh) Files {
 	files := Files{}
-	for name, docs := range compile.Base(m) {
+	for name, docs := range e.Root(m) {
+		files[path.Join(e.Dir(), name)] = Encode(docs...)
+	}
+	for name, docs := range engine.Base(e, m) {
 		dir := path.Join(BaseDir, name)
 		var resources []string
 		for _, d := range docs {
@@ -66,7 +70,7 @@ type Printed func(compile.Doc) ([]byte, bool)
 
 // Cluster returns one cluster's overlay, GitOps entry point and
 // IstioOperator files. printed may be nil.
-func Cluster(c *compile.Cluster, printed Printed) (Files, error) {
+func Cluster(c *engine.Cluster, printed Printed) (Files, error) {
 	files := Files{}
 	root := c.Name
 	files[path.Join(root, "kustomization.yaml")] = Encode(compile.Doc{
@@ -80,12 +84,11 @@ func Cluster(c *compile.Cluster, printed Printed) (Files, error) {
 	if err := part(files, path.Join(root, Policy), c.Policy, printed); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	entry := path.Join(FluxDir, c.Name)
-	files[path.Join(entry, "sync.yaml")] = Encode(c.EntryPoint...)
-	files[path.Join(entry, "kustomization.yaml")] = Encode(compile.Doc{
+	files[path.Join(c.Dir, c.Entry.File)] = Encode(c.Entry.Docs...)
+	files[path.Join(c.Dir, "kustomization.yaml")] = Encode(compile.Doc{
 		"apiVersion": kustomizeAPI,
 		"kind":       "Kustomization",
-		"resources":  strList([]string{"sync.yaml"}),
+		"resources":  strList([]string{c.Entry.File}),
 	})
 	for name, d := range c.IstioOperators {
 		files[path.Join(IstioctlDir, c.Name, name)] = Encode(d)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/golemtrust/meshc/internal/bench"
 	"github.com/golemtrust/meshc/internal/build"
-	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/render"
 )
@@ -27,7 +27,7 @@ func requireSameAsKrusty(t *testing.T, m *mesh.Mesh) {
 		// And the overlay's own objects are the golden file's, printed
 		// once: the policy part holds exactly the golden bytes of its
 		// objects.
-		direct, err := render.Objects(compile.Compile(m, c).Objects())
+		direct, err := render.Objects(engines.Compile(m, c).Objects())
 		require.NoError(t, err)
 		require.Equal(t, string(direct), string(out.Golden.Files[c.Name+".yaml"]))
 	}

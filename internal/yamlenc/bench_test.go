@@ -8,6 +8,7 @@ import (
 	"github.com/golemtrust/meshc/internal/bench"
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/yamlenc"
 )
 
@@ -23,7 +24,7 @@ func clusterObjects(b *testing.B) []compile.Doc {
 	if m == nil || len(diags) != 0 {
 		b.Fatalf("the generated mesh does not validate cleanly:\n%s", diags)
 	}
-	return compile.Compile(m, m.Clusters[0]).Objects()
+	return engines.Compile(m, m.Clusters[0]).Objects()
 }
 
 // BenchmarkAppend and BenchmarkYAMLv2 write the same objects, one cluster

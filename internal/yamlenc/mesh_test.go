@@ -14,6 +14,8 @@ import (
 	"github.com/golemtrust/meshc/internal/bench"
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/yamlenc"
 )
@@ -27,7 +29,7 @@ func meshDocs(m *mesh.Mesh) (names []string, docs []compile.Doc) {
 		names = append(names, name)
 		docs = append(docs, d)
 	}
-	for _, c := range compile.Mesh(m) {
+	for _, c := range engines.Mesh(m) {
 		for i, o := range append(append([]*compile.Object{}, c.ControlPlane...), c.Policy...) {
 			add(fmt.Sprintf("%s object %d", c.Name, i), o.Doc)
 			if o.Shared != nil {
@@ -42,11 +44,11 @@ func meshDocs(m *mesh.Mesh) (names []string, docs []compile.Doc) {
 		for _, f := range files {
 			add(c.Name+" "+f, c.IstioOperators[f])
 		}
-		for i, d := range c.EntryPoint {
+		for i, d := range c.Entry.Docs {
 			add(fmt.Sprintf("%s entry point %d", c.Name, i), d)
 		}
 	}
-	base := compile.Base(m)
+	base := engine.Base(engines.For(m), m)
 	components := make([]string, 0, len(base))
 	for comp := range base {
 		components = append(components, comp)
