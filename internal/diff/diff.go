@@ -23,6 +23,7 @@ import (
 
 	"github.com/golemtrust/meshc/internal/compile"
 	"github.com/golemtrust/meshc/internal/diag"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/overlay"
@@ -391,17 +392,17 @@ func (s *sides) compile(workers int) error {
 // objects compiles one cluster: its golden manifests and its engine entry
 // point, each object with the bytes a build writes for it.
 func objects(m *mesh.Mesh, c *mesh.Cluster) ([]object, []review.Key, error) {
-	cc := compile.Compile(m, c)
+	cc := engines.Compile(m, c)
 	_, rendered, err := render.ObjectsEach(cc.Objects())
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]object, 0, len(rendered)+len(cc.EntryPoint))
+	out := make([]object, 0, len(rendered)+len(cc.Entry.Docs))
 	for _, r := range rendered {
 		out = append(out, object{keyOf(r.Doc), r.Doc, r.Bytes})
 	}
 	var entry []review.Key
-	for _, d := range cc.EntryPoint {
+	for _, d := range cc.Entry.Docs {
 		k := keyOf(d)
 		entry = append(entry, k)
 		out = append(out, object{k, d, overlay.Encode(d)})

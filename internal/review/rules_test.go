@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/golemtrust/meshc/internal/compile"
+	"github.com/golemtrust/meshc/internal/engine/engines"
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/validate"
@@ -42,7 +42,7 @@ func namespace(c *mesh.Cluster, name string) *mesh.Namespace {
 
 // objects compiles one cluster and indexes what it receives.
 func objects(m *mesh.Mesh, c *mesh.Cluster) (map[Key]Doc, []Key) {
-	cc := compile.Compile(m, c)
+	cc := engines.Compile(m, c)
 	out := map[Key]Doc{}
 	add := func(d Doc) Key {
 		k := Key{Kind: str(d, "kind"), Namespace: str(d, "metadata", "namespace"), Name: str(d, "metadata", "name")}
@@ -53,7 +53,7 @@ func objects(m *mesh.Mesh, c *mesh.Cluster) (map[Key]Doc, []Key) {
 		add(d)
 	}
 	var entry []Key
-	for _, d := range cc.EntryPoint {
+	for _, d := range cc.Entry.Docs {
 		entry = append(entry, add(d))
 	}
 	return out, entry
