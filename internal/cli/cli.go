@@ -41,6 +41,7 @@ func commands() []command {
 		{name: "validate", summary: "validate the mesh; write nothing", bind: bindValidate},
 		{name: "check", summary: "fail with a diff when overlays/ or golden/ are not what build would write", bind: bindCheck},
 		{name: "render", args: "CLUSTER", summary: "print one cluster's rendered manifests", bind: bindRender},
+		{name: "diff", summary: "compare what every cluster receives at a git revision and in the working tree, with risk flags", bind: bindDiff},
 		{name: "quota", args: "[CLUSTER]", summary: "report each namespace's quota and the share its sidecars take", bind: bindQuota},
 		{name: "upgrade", args: "plan|next CLUSTER --to REV", summary: "plan or take the next step of a cluster's canary upgrade", bind: bindUpgrade},
 		{name: "schema", summary: "write the JSON Schemas of the mesh and cluster files, for editors", bind: bindSchema},

@@ -118,13 +118,21 @@ type DirOptions struct {
 	// file unread (Data, AST and Info nil): the caller knows its result
 	// without its bytes. The mesh file is always read.
 	Reuse func(path, stem string, fi fs.FileInfo) bool
+	// FS, when set, is read instead of the folder dir, which then only
+	// names the files in diagnostics: meshc diff loads a git revision
+	// (internal/source) through the same code as a folder on disk.
+	FS fs.FS
 }
 
 // DirWith is Dir with options.
 func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 	skip := o.Skip
+	fsys := o.FS
+	if fsys == nil {
+		fsys = os.DirFS(dir)
+	}
 	var diags diag.List
-	entries, err := os.ReadDir(dir)
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		diags.Errorf(diag.Pos{File: dir}, "cannot read the clusters folder: %v", unwrapPathError(err))
 		return nil, diags
@@ -153,12 +161,12 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 		}
 		byStem[stem] = append(byStem[stem], path)
 		if o.Reuse != nil && stem != MeshStem {
-			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && o.Reuse(path, stem, fi) {
+			if fi, err := fs.Stat(fsys, name); err == nil && fi.Mode().IsRegular() && o.Reuse(path, stem, fi) {
 				parsed[path] = &File{Path: path, Stem: stem}
 				continue
 			}
 		}
-		data, fi, rd := readFile(path)
+		data, fi, rd := readFile(fsys, name, path)
 		diags.Append(rd)
 		if data == nil {
 			continue
@@ -231,19 +239,20 @@ func btoi(b bool) int {
 	return 0
 }
 
-// readFile reads a regular file of at most MaxFileSize bytes. It reads
-// through a limit, so a file that grows after the size check (or a special
-// file that reports no size) cannot push past the cap.
 // Read reads one input file as Dir does, for a caller that left it unread.
 func Read(path string) ([]byte, diag.List) {
-	data, _, diags := readFile(path)
+	data, _, diags := readFile(os.DirFS(filepath.Dir(path)), filepath.Base(path), path)
 	return data, diags
 }
 
-// readFile also returns the file's status, taken before it is read.
-func readFile(path string) ([]byte, fs.FileInfo, diag.List) {
+// readFile reads a regular file of at most MaxFileSize bytes, name in
+// fsys, reported as path. It reads through a limit, so a file that grows
+// after the size check (or a special file that reports no size) cannot
+// push past the cap. It also returns the file's status, taken before it
+// is read.
+func readFile(fsys fs.FS, name, path string) ([]byte, fs.FileInfo, diag.List) {
 	var diags diag.List
-	fi, err := os.Stat(path)
+	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
 		return nil, nil, diags
@@ -256,7 +265,7 @@ func readFile(path string) ([]byte, fs.FileInfo, diag.List) {
 		diags.Errorf(diag.Pos{File: path}, "file is %d bytes; input files may be at most %d bytes (4 MiB)", fi.Size(), MaxFileSize)
 		return nil, nil, diags
 	}
-	fh, err := os.Open(path)
+	fh, err := fsys.Open(name)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
 		return nil, nil, diags
@@ -617,7 +626,7 @@ func topLevelMessage(stem, what string) string {
 }
 
 func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	if pe, ok := err.(*fs.PathError); ok {
 		return pe.Err
 	}
 	return err
