@@ -1,0 +1,147 @@
+package validate
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue/cuecontext"
+
+	"github.com/golemtrust/meshc/internal/bench"
+	"github.com/golemtrust/meshc/internal/load"
+)
+
+// shapeEntries returns the namespace entries of generated meshes (the
+// repeating and the unique kind) and of the example mesh.
+func shapeEntries(t testing.TB) [][]byte {
+	var files []string
+	for _, opts := range []bench.Options{{}, {Unique: true}} {
+		dir := t.TempDir()
+		if err := bench.GenerateWith(dir, 12, 12, opts); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := filepath.Glob(filepath.Join(dir, "cluster-*.yaml"))
+		files = append(files, m...)
+	}
+	ex, _ := filepath.Glob("../../clusters/*.yaml")
+	files = append(files, ex...)
+	var out [][]byte
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, entries, ok := load.SplitNamespaces(data); ok {
+			for _, e := range entries {
+				out = append(out, e.Text)
+			}
+		}
+	}
+	return out
+}
+
+// mutations turn a valid entry into near neighbours, valid or not, of the
+// same shape or close to it.
+var mutations = [][2]string{
+	{"GET", "get"}, {"POST", "P0ST"}, {"pods: 10", "pods: 0"}, {"pods: 20", "pods: 2000000"},
+	{"5Gi", "5Gx"}, {"128Mi", "128"}, {"cpu: 100m", "cpu: -1"}, {"cpu: \"5\"", "cpu: 5"},
+	{"enabled", "enable"}, {"injection: enabled", "injection: disabled"},
+	{"PERMISSIVE", "permissive"}, {"STRICT", "DISABLE"}, {"web-000", "Web_000"},
+	{"api-001-authz", "api-001-authz-" + strings.Repeat("x", 60)}, {"team-000", "team-000-"},
+	{"serviceAccount: client", "serviceAccount: \"\""}, {"t001", "\"\""}, {"\"1000\"", "1000"},
+	{"\"/api/*\"", "/api/*"}, {"revision: \"1-21\"", "revision: 1-21x"}, {"pods: 10", "pods: 1.5"},
+	{"selector: {app: api-000}", "selector: {app: 5}"}, {"methods: [GET, POST]", "methods: []"},
+	{"          - serviceAccount: web-001\n", ""}, {"mtls: PERMISSIVE\n", "mtls: PERMISSIVE\n    bogus: x\n"},
+}
+
+// TestShapeEqualsCUE requires the shape path to decide exactly as CUE
+// does, on generated entries and on mutations of them: whatever it
+// accepts, unifying the entry whole accepts with the same name and value,
+// and whatever CUE refuses, it refuses.
+func TestShapeEqualsCUE(t *testing.T) {
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newShapes()
+	entries := shapeEntries(t)
+	decided, refused := 0, 0
+	check := func(text []byte) {
+		t.Helper()
+		name, doc, ok := s.decide(sch, "f.yaml", text)
+		want, wantDoc := checkEntry(sch, "f.yaml", text)
+		if !ok {
+			return
+		}
+		if !want.ok {
+			t.Fatalf("the shape path accepts an entry CUE refuses:\n%s", text)
+		}
+		got := &entryVerdict{name: name, ok: true}
+		if err := jsonUnmarshal(doc, &got.doc); err != nil {
+			t.Fatalf("the shape path's value does not decode: %v\n%s", err, doc)
+		}
+		if got.name != want.name || !reflect.DeepEqual(got.doc, want.doc) {
+			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %s\ncue:   %s %s\n%s", name, doc, want.name, wantDoc, text)
+		}
+		decided++
+	}
+	for _, e := range entries {
+		check(e)
+	}
+	if decided < len(entries)*9/10 {
+		t.Errorf("the shape path decided %d of %d valid entries; want nearly all", decided, len(entries))
+	}
+	for _, e := range entries {
+		for _, m := range mutations {
+			if !strings.Contains(string(e), m[0]) {
+				continue
+			}
+			mutated := []byte(strings.Replace(string(e), m[0], m[1], 1))
+			before := decided
+			check(mutated)
+			if decided == before {
+				refused++
+			}
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no mutation was refused: the mutations test nothing")
+	}
+}
+
+// FuzzShapeEqualsCUE is TestShapeEqualsCUE on the fuzzer's mutations, with
+// the shapes of the generated entries already learnt, so that a mutated
+// scalar in a known shape is decided by the scalar checks alone.
+func FuzzShapeEqualsCUE(f *testing.F) {
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := newShapes()
+	for _, e := range shapeEntries(f) {
+		s.decide(sch, "f.yaml", e)
+		f.Add(e)
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		name, doc, ok := s.decide(sch, "f.yaml", text)
+		if !ok {
+			return
+		}
+		want, wantDoc := checkEntry(sch, "f.yaml", text)
+		if !want.ok {
+			t.Fatalf("the shape path accepts an entry CUE refuses:\n%q", text)
+		}
+		got := &entryVerdict{name: name, ok: true}
+		if err := jsonUnmarshal(doc, &got.doc); err != nil {
+			t.Fatal(err)
+		}
+		if got.name != want.name || !reflect.DeepEqual(got.doc, want.doc) {
+			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %s\ncue:   %s %s\n%q", name, doc, want.name, wantDoc, text)
+		}
+	})
+}
+
+func jsonUnmarshal(b []byte, x any) error { return json.Unmarshal(b, x) }
