@@ -105,6 +105,8 @@ type Checker struct {
 	// chart repository) across many clusters, and a verdict depends only
 	// on a document's bytes. Failures are never cached.
 	valid sync.Map // [sha256.Size]byte -> struct{}
+	// shapes holds the shapes (shape.go) of objects that passed.
+	shapes sync.Map // [sha256.Size]byte -> struct{}
 }
 
 // New loads the embedded API definitions.
@@ -244,6 +246,25 @@ func (c *Checker) Object(source string, key [32]byte, doc map[string]any) []erro
 	if _, ok := c.valid.Load(key); ok {
 		return nil
 	}
+	shape, values, shaped := labelShape(doc)
+	if shaped {
+		if _, ok := c.shapes.Load(shape); ok && validLabelValues(values) {
+			c.valid.Store(key, struct{}{})
+			return nil
+		}
+	}
+	errs := c.check(source, doc)
+	if len(errs) == 0 {
+		c.valid.Store(key, struct{}{})
+		if shaped {
+			c.shapes.Store(shape, struct{}{})
+		}
+	}
+	return errs
+}
+
+// check validates one object whole, remembering nothing.
+func (c *Checker) check(source string, doc map[string]any) []error {
 	o, perr := objectOf(doc)
 	found := []*Error{perr}
 	if perr == nil {
@@ -253,9 +274,6 @@ func (c *Checker) Object(source string, key [32]byte, doc map[string]any) []erro
 	for _, e := range found {
 		e.Source = source
 		errs = append(errs, e)
-	}
-	if len(found) == 0 {
-		c.valid.Store(key, struct{}{})
 	}
 	return errs
 }
