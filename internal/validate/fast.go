@@ -138,8 +138,19 @@ func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict
 // decide decides an entry by its shape and scalars when it can, else
 // unifies it whole.
 func (m *entryMemo) decide(sch *schema, path string, text []byte) (*entryVerdict, []byte) {
-	if name, doc, ok := m.shapes.decide(sch, path, text); ok {
+	if name, pv, t, ok := m.shapes.decide(sch, path, text); ok {
 		v := &entryVerdict{name: name, ok: true}
+		var doc []byte // as JSON: only for the store
+		if m.store != nil {
+			doc = render(nil, pv, t)
+		}
+		if v.doc, ok = decodeNamespace(pv, t); ok {
+			return v, doc
+		}
+		v.doc = namespaceDoc{}
+		if doc == nil {
+			doc = render(nil, pv, t)
+		}
 		if json.Unmarshal(doc, &v.doc) == nil {
 			return v, doc
 		}

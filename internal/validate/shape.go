@@ -3,8 +3,11 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -60,8 +63,10 @@ type shape struct {
 // the entry: Vals[i] belongs to the entry's i-th key or item; extra are the
 // fields the schema's defaults add to a map, as JSON `"key":value`.
 type tmpl struct {
-	vals  []*tmpl
-	extra []string
+	vals   []*tmpl
+	extra  []string
+	extraK []string      // the same fields' keys
+	extraV []*load.Plain // and values, for decodeNamespace; nil when one is not a Plain
 }
 
 type pathElem struct {
@@ -120,12 +125,13 @@ func (w *walk) value(v *load.Plain) {
 	}
 }
 
-// decide returns an entry's name and its decoded value as JSON, or ok
-// false when the entry must be unified whole.
-func (s *shapes) decide(sch *schema, path string, text []byte) (name string, doc []byte, ok bool) {
-	name, v, ok := load.ParsePlainEntry(text)
+// decide returns an entry's name, its value and the template of its shape
+// (render and decodeNamespace give its decoded value with defaults), or
+// ok false when the entry must be unified whole.
+func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *load.Plain, t *tmpl, ok bool) {
+	name, v, ok = load.ParsePlainEntry(text)
 	if !ok {
-		return "", nil, false
+		return "", nil, nil, false
 	}
 	var w walk
 	w.value(v)
@@ -135,13 +141,13 @@ func (s *shapes) decide(sch *schema, path string, text []byte) (name string, doc
 	if sh == nil {
 		sh = s.learn(sch, path, text, v, &w)
 		if sh == nil {
-			return "", nil, false
+			return "", nil, nil, false
 		}
 	}
 	if !sh.usable || !s.leavesOK(sch, &w) {
-		return "", nil, false
+		return "", nil, nil, false
 	}
-	return name, render(nil, v, sh.tmpl), true
+	return name, v, sh.tmpl, true
 }
 
 // learn unifies an entry of a new shape whole and remembers the shape when
@@ -203,6 +209,25 @@ func align(v *load.Plain, d any) (*tmpl, bool) {
 		}
 		sort.Strings(extra)
 		t.extra = extra
+		for _, e := range extra {
+			var k string
+			var x any
+			dec := json.NewDecoder(strings.NewReader("{" + e + "}"))
+			dec.UseNumber()
+			var one map[string]any
+			if dec.Decode(&one) != nil || len(one) != 1 {
+				return nil, false
+			}
+			for k, x = range one {
+			}
+			pv, ok := plainOf(x)
+			if !ok {
+				t.extraV = nil
+				break
+			}
+			t.extraK = append(t.extraK, k)
+			t.extraV = append(t.extraV, pv)
+		}
 		return t, true
 	case load.PlainList:
 		l, ok := d.([]any)
@@ -222,6 +247,40 @@ func align(v *load.Plain, d any) (*tmpl, bool) {
 	case load.PlainInt:
 		n, ok := d.(json.Number)
 		return nil, ok && n.String() == v.Text
+	}
+	return nil, false
+}
+
+// plainOf turns a decoded JSON value into a Plain, when it is one.
+func plainOf(x any) (*load.Plain, bool) {
+	switch x := x.(type) {
+	case string:
+		return &load.Plain{Kind: load.PlainString, Text: x}, true
+	case json.Number:
+		if _, err := strconv.ParseInt(x.String(), 10, 64); err != nil {
+			return nil, false
+		}
+		return &load.Plain{Kind: load.PlainInt, Text: x.String()}, true
+	case map[string]any:
+		p := &load.Plain{Kind: load.PlainMap}
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			v, ok := plainOf(x[k])
+			if !ok {
+				return nil, false
+			}
+			p.Keys, p.Vals = append(p.Keys, k), append(p.Vals, v)
+		}
+		return p, true
+	case []any:
+		p := &load.Plain{Kind: load.PlainList}
+		for _, e := range x {
+			v, ok := plainOf(e)
+			if !ok {
+				return nil, false
+			}
+			p.Vals = append(p.Vals, v)
+		}
+		return p, true
 	}
 	return nil, false
 }

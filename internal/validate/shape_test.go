@@ -71,20 +71,16 @@ func TestShapeEqualsCUE(t *testing.T) {
 	decided, refused := 0, 0
 	check := func(text []byte) {
 		t.Helper()
-		name, doc, ok := s.decide(sch, "f.yaml", text)
 		want, wantDoc := checkEntry(sch, "f.yaml", text)
+		name, doc, ok := shapeVerdict(t, s, sch, text)
 		if !ok {
 			return
 		}
 		if !want.ok {
 			t.Fatalf("the shape path accepts an entry CUE refuses:\n%s", text)
 		}
-		got := &entryVerdict{name: name, ok: true}
-		if err := jsonUnmarshal(doc, &got.doc); err != nil {
-			t.Fatalf("the shape path's value does not decode: %v\n%s", err, doc)
-		}
-		if got.name != want.name || !reflect.DeepEqual(got.doc, want.doc) {
-			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %s\ncue:   %s %s\n%s", name, doc, want.name, wantDoc, text)
+		if name != want.name || !reflect.DeepEqual(doc, want.doc) {
+			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %+v\ncue:   %s %s\n%s", name, doc, want.name, wantDoc, text)
 		}
 		decided++
 	}
@@ -126,7 +122,7 @@ func FuzzShapeEqualsCUE(f *testing.F) {
 		f.Add(e)
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
-		name, doc, ok := s.decide(sch, "f.yaml", text)
+		name, doc, ok := shapeVerdict(t, s, sch, text)
 		if !ok {
 			return
 		}
@@ -134,14 +130,31 @@ func FuzzShapeEqualsCUE(f *testing.F) {
 		if !want.ok {
 			t.Fatalf("the shape path accepts an entry CUE refuses:\n%q", text)
 		}
-		got := &entryVerdict{name: name, ok: true}
-		if err := jsonUnmarshal(doc, &got.doc); err != nil {
-			t.Fatal(err)
-		}
-		if got.name != want.name || !reflect.DeepEqual(got.doc, want.doc) {
-			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %s\ncue:   %s %s\n%q", name, doc, want.name, wantDoc, text)
+		if name != want.name || !reflect.DeepEqual(doc, want.doc) {
+			t.Fatalf("the shape path reads another value than CUE:\nshape: %s %+v\ncue:   %s %s\n%q", name, doc, want.name, wantDoc, text)
 		}
 	})
 }
 
-func jsonUnmarshal(b []byte, x any) error { return json.Unmarshal(b, x) }
+// shapeVerdict decides an entry by its shape, and requires decodeNamespace
+// to read its value as json.Unmarshal reads its JSON.
+func shapeVerdict(t *testing.T, s *shapes, sch *schema, text []byte) (string, namespaceDoc, bool) {
+	t.Helper()
+	name, v, tm, ok := s.decide(sch, "f.yaml", text)
+	if !ok {
+		return "", namespaceDoc{}, false
+	}
+	js := render(nil, v, tm)
+	var viaJSON namespaceDoc
+	if err := json.Unmarshal(js, &viaJSON); err != nil {
+		t.Fatalf("the shape path's value does not decode: %v\n%s", err, js)
+	}
+	direct, ok := decodeNamespace(v, tm)
+	if !ok {
+		t.Fatalf("decodeNamespace does not read a decided entry:\n%s", text)
+	}
+	if !reflect.DeepEqual(direct, viaJSON) {
+		t.Fatalf("decodeNamespace reads another value than json.Unmarshal:\ndirect: %+v\njson:   %+v\n%s", direct, viaJSON, js)
+	}
+	return name, direct, true
+}
