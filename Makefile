@@ -20,11 +20,18 @@ unit:
 # The CI gate users run: fails with a diff when overlays/ or golden/ are stale.
 check:
 	$(GO) run ./cmd/meshc check
+	@for d in examples/*/; do d=$${d%/}; [ -d "$$d/clusters" ] || continue; \
+		echo "meshc check $$d"; \
+		$(GO) run ./cmd/meshc check --clusters $$d/clusters --out $$d/overlays --golden $$d/golden || exit 1; \
+	done
 
 # Regenerate every golden file: the example mesh's output and the test
 # scripts' expected output. Read the diff before committing it.
 golden:
 	$(GO) run ./cmd/meshc build
+	@for d in examples/*/; do d=$${d%/}; [ -d "$$d/clusters" ] || continue; \
+		$(GO) run ./cmd/meshc build --clusters $$d/clusters --out $$d/overlays --golden $$d/golden --schema $$d/schema || exit 1; \
+	done
 	MESHC_UPDATE=1 $(GO) test ./...
 
 # Every example mesh applied to a real kube-apiserver and etcd on

@@ -676,6 +676,86 @@ for i in "${!MESHES[@]}"; do
 	run_queue
 done
 
+# --- the chart render check (e2e/charts) --------------------------------------------
+
+# Istio's published charts rendered with meshc's values as helm-controller
+# and Argo CD would render them, every value's effect asserted
+# (e2e/charts), then the rendered objects dry-run against this server with
+# the CRDs of their version's base chart. Without the charts it says so,
+# and fails under CI=true.
+CHARTS_DIR=${E2E_CHARTS:-$REPO/../shared/charts/istio}
+chart_check() {
+	local t=$SECONDS root out line p f v ns file n label crds names i
+	log "e2e: chart render check (charts from $CHARTS_DIR)"
+	if ! (cd "$E2E_DIR/charts" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
+		go build -trimpath -o "$WORK/chartcheck" .) >"$WORK/chartcheck-build.log" 2>&1; then
+		fail "go build e2e/charts" "$WORK/chartcheck-build.log"
+		return
+	fi
+	if ! (cd "$E2E_DIR/charts" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" E2E_CHARTS="$CHARTS_DIR" \
+		go test -count=1 .) >"$WORK/chartcheck-test.log" 2>&1; then
+		fail "go test e2e/charts (the check's own tests)" "$WORK/chartcheck-test.log"
+	else
+		pass "go test e2e/charts: the post-render rejects duplicate keys, unproven values fail, unknown versions fail"
+	fi
+	for root in "${ROOTS[@]}"; do
+		root=$(cd "$root" && pwd)
+		out=$WORK/charts/$(printf '%s' "$root" | cksum | cut -d' ' -f1)
+		mkdir -p "$out"
+		"$WORK/chartcheck" -charts "$CHARTS_DIR" -out "$out" "$root" >"$out/report.txt" 2>&1 || true
+		log "e2e: rendered and checked the charts of $(relpath "$root") in $((SECONDS - t))s"
+		while IFS= read -r line; do
+			if [[ $line =~ ^charts:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+				PASSED=$((PASSED + BASH_REMATCH[1]))
+				FAILED=$((FAILED + BASH_REMATCH[2]))
+			else
+				printf '%s\n' "$line"
+			fi
+		done <"$out/report.txt"
+		if ! grep -qE '^charts: [0-9]+ passed' "$out/report.txt"; then
+			grep -q '^SKIP ' "$out/report.txt" && continue
+			fail "e2e/charts stopped without a summary" "$out/report.txt"
+			continue
+		fi
+		[[ -s $out/index.tsv ]] || continue
+		# One version at a time: its base chart's CRDs replace whatever Istio
+		# CRDs the server has (deleted first: an older CRD cannot drop a
+		# version a newer one stored), then its releases are dry-run.
+		for v in $(cut -f1 "$out/index.tsv" | sort -u -V); do
+			crds=$out/crds-$v.yaml
+			names=$(k get crd -o name 2>/dev/null | grep -E '\.istio\.io$' || true)
+			if [[ -n $names ]]; then
+				# shellcheck disable=SC2086
+				k delete $names --wait=true >"$out/crd-delete.log" 2>&1 ||
+					{ fail "charts $v: removing the previous Istio CRDs" "$out/crd-delete.log"; continue; }
+			fi
+			if ! k apply --server-side --field-manager "$FIELD_MANAGER" -f "$crds" >"$out/crd-$v.log" 2>&1; then
+				fail "charts $v: the base chart's CRDs were rejected" "$out/crd-$v.log"
+				continue
+			fi
+			for ((i = 0; ; i++)); do
+				k get -f "$crds" -o go-template='{{range .items}}{{.metadata.name}} {{range .status.conditions}}{{if eq .type "Established"}}{{.status}}{{end}}{{end}}{{"\n"}}{{end}}' \
+					2>/dev/null | awk '$2 != "True"' >"$out/crd-pending.log"
+				[[ -s $out/crd-pending.log ]] || break
+				((i < 240)) || { fail "charts $v: CRDs not Established after 2 minutes" "$out/crd-pending.log"; continue 2; }
+				sleep 0.5
+			done
+			n=$(grep -c '^kind: CustomResourceDefinition' "$crds" || true)
+			log "e2e: charts $v: $n CRDs of its base chart Established after $((SECONDS - t))s"
+			while IFS=$'\t' read -r _ ns file objs label; do
+				if k "${APPLY[@]}" --dry-run=server -n "$ns" -f "$file" >"$file.out" 2>&1; then
+					pass "charts dry-run $label: $objs objects accepted (with the $n CRDs of base $v)"
+				else
+					grep -v ' serverside-applied (server dry run)$' "$file.out" >"$file.err" || true
+					fail "charts dry-run $label: the server rejected the rendered objects" "$file.err"
+				fi
+			done < <(awk -F'\t' -v v="$v" '$1 == v' "$out/index.tsv")
+		done
+	done
+	log "e2e: chart render check took $((SECONDS - t))s"
+}
+chart_check
+
 log "e2e: finished in $(elapsed)"
 summary
 if [[ ${E2E_HOLD:-0} -gt 0 ]]; then

@@ -493,12 +493,29 @@ func TestHelmValues(t *testing.T) {
 	}
 }
 
-func TestHelmValuesSnapshots(t *testing.T) {
+// TestHelmValuesPerVersion: each release's values are checked against the
+// chart of its own version; a version between the embedded ones uses the
+// one of the same minor, else the newest older one.
+func TestHelmValuesPerVersion(t *testing.T) {
 	c := checker(t)
-	assert.Equal(t, "istio.io/istio@v0.0.0-20240221233722-55f12a68b4f9", c.snapshotFor("1.21.0").module)
-	assert.Equal(t, "istio.io/istio@v0.0.0-20240221233722-55f12a68b4f9", c.snapshotFor("~1.22.0").module)
-	assert.Equal(t, "istio.io/istio@v0.0.0-20240221233722-55f12a68b4f9", c.snapshotFor("").module)
-	assert.Equal(t, "istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad", c.snapshotFor("1.23.0").module)
+	for version, want := range map[string]string{
+		"1.20.0": "1.20.0", "1.21.4": "1.21.0", "~1.22.0": "1.22.0", "1.23.1": "1.22.0", "1.25.3": "1.24.2",
+		"1.27.9": "1.24.2", "1.28.0": "1.28.10", "1.29.6": "1.29.6", "1.30.0": "1.30.3", "1.31.0": "1.30.3",
+		"1.19.9": "1.20.0", "": "1.20.0",
+	} {
+		assert.Equal(t, want, c.chartsFor(version).about, "chart for %q", version)
+	}
+	// A key a version does not read is an error at that version.
+	ports := "    networkGateway: net\n    networkGatewayPorts: {tls: {port: 15443}}\n"
+	requireValid(t, helmRelease("gateway", "1.30.3", ports))
+	requireProblem(t, problemsOf(t, helmRelease("gateway", "1.29.6", ports)), "spec.values.networkGatewayPorts", "unknown field")
+	jwt := "    global: {jwtPolicy: third-party-jwt}\n"
+	requireValid(t, helmRelease("istiod", "1.20.0", jwt))
+	requireProblem(t, problemsOf(t, helmRelease("istiod", "1.30.3", jwt)), "spec.values.global.jwtPolicy", "unknown field")
+	// An IstioOperator's values too, by its tag.
+	iop := "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata: {name: x, namespace: istio-system}\nspec:\n  tag: %s\n  values: {global: {jwtPolicy: third-party-jwt}}\n"
+	requireValid(t, fmt.Sprintf(iop, "1.20.0"))
+	requireProblem(t, problemsOf(t, fmt.Sprintf(iop, "1.30.3")), "spec.values.global.jwtPolicy", "unknown field")
 	// The newer istiod chart takes the pilot settings at the top level too.
 	requireValid(t, helmRelease("istiod", "1.25.0", "    autoscaleMin: 2\n    pilot: {autoscaleMax: 3}\n"))
 	requireProblem(t, problemsOf(t, helmRelease("istiod", "1.25.0", "    autoscaleMinn: 2\n")), "spec.values.autoscaleMinn", `did you mean "autoscaleMin"?`)
@@ -749,6 +766,37 @@ func TestVersionsFile(t *testing.T) {
 		return nil
 	}))
 	assert.Equal(t, len(listed), embedded, "files listed in schemas/VERSIONS")
+}
+
+// TestChartsVersionsFile checks that charts/VERSIONS lists every embedded
+// chart file with its checksum, as charts/gen.sh writes it.
+func TestChartsVersionsFile(t *testing.T) {
+	data, err := fs.ReadFile(chartFS, "charts/VERSIONS")
+	require.NoError(t, err)
+	listed := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		cols := strings.Split(line, "\t")
+		require.Len(t, cols, 3, line)
+		assert.True(t, strings.HasPrefix(cols[1], cols[0]+"/"), line)
+		listed["charts/"+cols[1]] = cols[2]
+	}
+	embedded := 0
+	require.NoError(t, fs.WalkDir(chartFS, "charts", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || p == "charts/VERSIONS" {
+			return err
+		}
+		embedded++
+		content, err := fs.ReadFile(chartFS, p)
+		require.NoError(t, err)
+		sum := sha256.Sum256(content)
+		assert.Equal(t, listed[p], hex.EncodeToString(sum[:]), "%s: checksum in charts/VERSIONS", p)
+		return nil
+	}))
+	assert.Equal(t, len(listed), embedded, "files listed in charts/VERSIONS")
+	assert.Equal(t, 7*4, embedded, "base, istiod and gateway (values and schema) at seven versions")
 }
 
 // TestObjectAgreesWithStream: checking an object as meshc's map gives the

@@ -26,27 +26,40 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// chartSnapshots are the vendored copies of Istio's charts, oldest first. A
-// chart version x.y.z is checked against the first snapshot whose upToMinor
-// is >= y. istio.io/istio has no module versions for its releases and the
-// module proxy serves none of the release-1.2x branch commits, so these are
-// the served commits closest to the releases meshc targets (see README.md).
-var chartSnapshots = []struct {
+// Istio's charts are embedded per version (charts/<version>/, copied by
+// charts/gen.sh from Istio's published charts): each release's values are
+// checked against the chart of the version it installs. A version between
+// the embedded ones uses the embedded chart of the same minor, else the
+// newest one below it (the oldest for anything older).
+//
+// legacySnapshots are the vendored istio.io/istio commits that give the
+// values of the charts istioctl renders beside istiod and base (the legacy
+// gateways, CNI, ztunnel), which Istio's Helm repository does not publish
+// as meshc installs them: an IstioOperator's spec.values may set any of
+// them. A chart version x.y.z uses the first snapshot whose upToMinor is
+// >= y. istio.io/istio has no module versions for its releases and the
+// module proxy serves none of the release-1.2x branch commits, so these
+// are the served commits closest to the releases (see README.md).
+var legacySnapshots = []struct {
 	module    string
 	upToMinor int
-	about     string
 }{
-	{"istio.io/istio@v0.0.0-20240221233722-55f12a68b4f9", 22, "master of 2024-02-21, just after the release-1.21 branch cut (its VERSION says 1.22)"},
-	{"istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad", math.MaxInt, "master of 2026-08-27 (VERSION 1.31), the newest the proxy serves"},
+	{"istio.io/istio@v0.0.0-20240221233722-55f12a68b4f9", 22},          // master of 2024-02-21, after the release-1.21 branch cut
+	{"istio.io/istio@v0.0.0-20260827124520-eed52ebb66ad", math.MaxInt}, // master of 2026-08-27 (VERSION 1.31)
 }
 
-// chartDirs maps the names meshc uses for Istio's charts (the chart names
-// in Istio's Helm repository) to their directories in istio.io/istio.
-var chartDirs = map[string]string{
-	"base":    "manifests/charts/base",
-	"istiod":  "manifests/charts/istio-control/istio-discovery",
-	"gateway": "manifests/charts/gateway",
+// legacyChartDirs are the charts of an IstioOperator's values that are not
+// embedded per version, as directories of istio.io/istio.
+var legacyChartDirs = []string{
+	"manifests/charts/gateways/istio-ingress",
+	"manifests/charts/gateways/istio-egress",
+	"manifests/charts/istio-cni",
+	"manifests/charts/ztunnel",
 }
+
+// helmCharts are the charts embedded per version, by the names meshc uses
+// (the chart names in Istio's Helm repository).
+var helmCharts = map[string]bool{"base": true, "istiod": true, "gateway": true}
 
 // freeFormValues lists the keys, at any depth of a chart's values, below
 // which any key is accepted even where values.yaml shows some example
@@ -101,12 +114,11 @@ var templateOnlyValues = map[string]bool{
 	"global.profile": true, "global.platform": true,
 }
 
-// chartSet is one snapshot of Istio's charts.
+// chartSet is Istio's charts at one version.
 type chartSet struct {
-	module    string
-	upToMinor int
-	about     string
-	charts    map[string]*chart
+	version [3]int
+	about   string // the version, x.y.z
+	charts  map[string]*chart
 	// operator is the union of the values of the charts that an
 	// IstioOperator installs, for its spec.values.
 	operator *chart
@@ -124,14 +136,23 @@ type chart struct {
 	schema     *jsonschema.Schema
 }
 
-// loadCharts reads the embedded values of every snapshot.
+// loadCharts reads the embedded values of every chart version, oldest
+// first.
 func loadCharts() ([]*chartSet, error) {
+	entries, err := fs.ReadDir(chartFS, "charts")
+	if err != nil {
+		return nil, err
+	}
 	var sets []*chartSet
-	for _, snap := range chartSnapshots {
-		set := &chartSet{module: snap.module, upToMinor: snap.upToMinor, about: snap.about, charts: map[string]*chart{}}
-		dir := "schemas/" + snap.module + "/"
-		for name, d := range chartDirs {
-			vals, err := loadValues(dir + d + "/values.yaml")
+	for _, e := range entries {
+		v, ok := parseVersion(e.Name())
+		if !e.IsDir() || !ok {
+			continue
+		}
+		set := &chartSet{version: v, about: e.Name(), charts: map[string]*chart{}}
+		dir := "charts/" + e.Name() + "/"
+		for name := range helmCharts {
+			vals, err := loadValues(chartFS, dir+name+"/values.yaml")
 			if err != nil {
 				return nil, err
 			}
@@ -140,15 +161,18 @@ func loadCharts() ([]*chartSet, error) {
 				ch.pilotAlias = true
 			}
 			if name == "gateway" {
-				if ch.schema, err = loadValuesSchema(dir+d+"/values.schema.json", vals); err != nil {
+				if ch.schema, err = loadValuesSchema(chartFS, dir+name+"/values.schema.json", vals); err != nil {
 					return nil, err
 				}
 			}
 			set.charts[name] = ch
 		}
 		op := map[string]any{}
-		for _, d := range []string{chartDirs["istiod"], chartDirs["base"], "manifests/charts/gateways/istio-ingress", "manifests/charts/gateways/istio-egress", "manifests/charts/istio-cni", "manifests/charts/ztunnel"} {
-			vals, err := loadValues(dir + d + "/values.yaml")
+		mergeValues(op, deepCopyValues(set.charts["istiod"].values))
+		mergeValues(op, deepCopyValues(set.charts["base"].values))
+		legacy := "schemas/" + legacySnapshotFor(v[1]) + "/"
+		for _, d := range legacyChartDirs {
+			vals, err := loadValues(schemaFS, legacy+d+"/values.yaml")
 			if err != nil {
 				return nil, err
 			}
@@ -168,14 +192,58 @@ func loadCharts() ([]*chartSet, error) {
 		set.operator = &chart{name: "IstioOperator", set: set, values: op, pilotAlias: set.charts["istiod"].pilotAlias}
 		sets = append(sets, set)
 	}
+	slices.SortFunc(sets, func(a, b *chartSet) int { return slices.Compare(a.version[:], b.version[:]) })
+	if len(sets) == 0 {
+		return nil, fmt.Errorf("no chart versions embedded under charts/")
+	}
 	return sets, nil
+}
+
+// legacySnapshotFor names the istio.io/istio snapshot for a minor version.
+func legacySnapshotFor(minor int) string {
+	for _, s := range legacySnapshots {
+		if minor <= s.upToMinor {
+			return s.module
+		}
+	}
+	return legacySnapshots[len(legacySnapshots)-1].module
+}
+
+// deepCopyValues copies a values tree, so merging into a copy leaves the
+// chart's own values alone.
+func deepCopyValues(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, x := range v {
+		if m, ok := x.(map[string]any); ok {
+			out[k] = deepCopyValues(m)
+			continue
+		}
+		out[k] = x
+	}
+	return out
+}
+
+var versionRE = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// parseVersion finds x.y[.z] in s (a version or a semver range such as
+// ~1.22.0); a missing patch is 0.
+func parseVersion(s string) ([3]int, bool) {
+	m := versionRE.FindStringSubmatch(s)
+	if m == nil {
+		return [3]int{}, false
+	}
+	var v [3]int
+	for i := range 3 {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	return v, true
 }
 
 // loadValues reads a values.yaml and unwraps the defaults of recent charts
 // (`defaults:` in 1.22, `_internal_defaults_do_not_set:` since), which users
 // set without the wrapper.
-func loadValues(file string) (map[string]any, error) {
-	data, err := fs.ReadFile(schemaFS, file)
+func loadValues(fsys fs.FS, file string) (map[string]any, error) {
+	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +261,8 @@ func loadValues(file string) (map[string]any, error) {
 
 // loadValuesSchema compiles a chart's values.schema.json and adds the keys
 // it documents to the chart's known values.
-func loadValuesSchema(file string, vals map[string]any) (*jsonschema.Schema, error) {
-	data, err := fs.ReadFile(schemaFS, file)
+func loadValuesSchema(fsys fs.FS, file string, vals map[string]any) (*jsonschema.Schema, error) {
+	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, err
 	}
@@ -278,32 +346,34 @@ func yamlToValue(data []byte, v any) error {
 	return utiljson.Unmarshal(js, v)
 }
 
-var versionRE = regexp.MustCompile(`(\d+)\.(\d+)`)
-
 // chartFor returns the definition of an Istio chart at a version, or nil if
 // the chart is not one of Istio's.
 func (c *Checker) chartFor(name, version string) *chart {
-	if chartDirs[name] == "" {
+	if !helmCharts[name] {
 		return nil
 	}
-	return c.snapshotFor(version).charts[name]
+	return c.chartsFor(version).charts[name]
 }
 
-// snapshotFor picks the chart snapshot for an Istio version (the oldest one
-// when the version does not parse).
-func (c *Checker) snapshotFor(version string) *chartSet {
-	charts := c.charts()
-	m := versionRE.FindStringSubmatch(version)
-	if m == nil {
-		return charts[0]
+// chartsFor picks the embedded charts for an Istio version: the ones of the
+// same minor, else the newest older ones, else the oldest (also when the
+// version does not parse).
+func (c *Checker) chartsFor(version string) *chartSet {
+	sets := c.charts()
+	v, ok := parseVersion(version)
+	if !ok {
+		return sets[0]
 	}
-	minor, _ := strconv.Atoi(m[2])
-	for _, s := range charts {
-		if minor <= s.upToMinor {
+	pick := sets[0]
+	for _, s := range sets {
+		if s.version[0] == v[0] && s.version[1] == v[1] {
 			return s
 		}
+		if slices.Compare(s.version[:], v[:]) <= 0 {
+			pick = s
+		}
 	}
-	return charts[len(charts)-1]
+	return pick
 }
 
 // check validates values set for the chart; at is their field path in the object.
@@ -382,9 +452,9 @@ func (w *valuesWalker) walk(at string, keys []string, user, known any) {
 
 func (ch *chart) describe() string {
 	if ch.name == "IstioOperator" {
-		return "values of Istio's charts, " + ch.set.module
+		return "values of Istio's charts at " + ch.set.about
 	}
-	return ch.name + " chart's values, " + ch.set.module
+	return ch.name + " chart's values at " + ch.set.about
 }
 
 // validateSchema applies the chart's values.schema.json, as Helm does.

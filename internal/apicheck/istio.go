@@ -208,7 +208,7 @@ func (c *Checker) checkIstioOperator(p *problems) {
 	if values, ok := specMap["values"].(map[string]any); ok {
 		// The tag, when it is an Istio version, tells which charts istioctl renders.
 		tag, _ := specMap["tag"].(string)
-		c.snapshotFor(tag).operator.check(p, c.protos, "spec.values", values)
+		c.chartsFor(tag).operator.check(p, c.protos, "spec.values", values)
 	}
 }
 

@@ -18,16 +18,15 @@ out="$here/schemas"
 # revision is 1.21); 1.22.5 (the newest 1.22 patch the proxy serves) adds the
 # apiVersions 1.21 does not serve (PeerAuthentication security.istio.io/v1,
 # networking.istio.io/v1), see README.md.
-# Istio charts: istio.io/istio has no tagged module versions and the proxy
-# serves no release-1.2x branch commit; the two commits below are the served
-# ones closest to the 1.21/1.22 releases and the newest, see README.md.
+# Istio's legacy charts (only for an IstioOperator's values; the base,
+# istiod and gateway charts meshc installs are embedded per version from
+# Istio's published charts, charts/gen.sh): istio.io/istio has no tagged
+# module versions and the proxy serves no release-1.2x branch commit; the
+# two commits below are the served ones closest to the 1.21/1.22 releases
+# and the newest, see README.md.
 ISTIO_OLD=v0.0.0-20240221233722-55f12a68b4f9
 ISTIO_NEW=v0.0.0-20260827124520-eed52ebb66ad
 charts=(
-	manifests/charts/base/values.yaml
-	manifests/charts/istio-control/istio-discovery/values.yaml
-	manifests/charts/gateway/values.yaml
-	manifests/charts/gateway/values.schema.json
 	manifests/charts/gateways/istio-ingress/values.yaml
 	manifests/charts/gateways/istio-egress/values.yaml
 	manifests/charts/istio-cni/values.yaml

@@ -25,22 +25,37 @@ var exampleOpts = build.Options{
 	GoldenDir:   filepath.Join(repo, "golden"),
 }
 
-// TestExampleIsCurrent is the golden test of the example mesh: the
-// committed overlays/ and golden/ are exactly what build writes.
-// MESHC_UPDATE=1 (make golden) rewrites them instead.
+// TestExampleIsCurrent is the golden test of the example mesh and of every
+// mesh under examples/: the committed overlays/ and golden/ are exactly what
+// build writes. MESHC_UPDATE=1 (make golden) rewrites them instead.
 func TestExampleIsCurrent(t *testing.T) {
-	m, diags := build.Validate(exampleOpts)
-	require.NotNil(t, m, diags.String())
-	assert.Empty(t, diags, "the example mesh is warning-free")
-	out, err := build.Compile(m, exampleOpts)
+	examples, err := filepath.Glob(filepath.Join(repo, "examples", "*", "clusters"))
 	require.NoError(t, err)
-	if os.Getenv("MESHC_UPDATE") != "" {
-		require.NoError(t, emit.Write(out.Trees()...))
-		return
+	meshes := map[string]build.Options{".": exampleOpts}
+	for _, c := range examples {
+		dir := filepath.Dir(c)
+		meshes[filepath.Base(dir)] = build.Options{
+			ClustersDir: c,
+			OutDir:      filepath.Join(dir, "overlays"),
+			GoldenDir:   filepath.Join(dir, "golden"),
+		}
 	}
-	d, err := emit.Check(out.Trees()...)
-	require.NoError(t, err)
-	assert.Empty(t, d, "overlays/ or golden/ are stale: run make golden and read the diff")
+	for name, opts := range meshes {
+		t.Run(name, func(t *testing.T) {
+			m, diags := build.Validate(opts)
+			require.NotNil(t, m, diags.String())
+			assert.Empty(t, diags, "the example mesh is warning-free")
+			out, err := build.Compile(m, opts)
+			require.NoError(t, err)
+			if os.Getenv("MESHC_UPDATE") != "" {
+				require.NoError(t, emit.Write(out.Trees()...))
+				return
+			}
+			d, err := emit.Check(out.Trees()...)
+			require.NoError(t, err)
+			assert.Empty(t, d, "%s: overlays/ or golden/ are stale: run make golden and read the diff", opts.ClustersDir)
+		})
+	}
 }
 
 // TestKubectlKustomize builds every committed overlay, each of its two

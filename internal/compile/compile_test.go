@@ -45,6 +45,8 @@ func testMesh() *mesh.Mesh {
 			AccessLogFile:             "/dev/stdout",
 			Tracing:                   &mesh.Tracing{Provider: "zipkin", Service: "zipkin.obs.svc.cluster.local", Port: 9411, Sampling: 2.5},
 			IngressServiceAnnotations: map[string]string{"example.com/dns": "am"},
+			IngressGateway:            mesh.Gateway{ServiceType: "LoadBalancer", AutoscaleMin: 2, AutoscaleMax: 5},
+			EastWestGateway:           mesh.Gateway{ServiceType: "NodePort", AutoscaleMin: 3, AutoscaleMax: 4},
 		},
 		Sidecar: res("100m", "128Mi", "500m", "256Mi"),
 		Namespaces: []*mesh.Namespace{
@@ -63,9 +65,10 @@ func testMesh() *mesh.Mesh {
 		Name: "lancre", Network: "net-lancre", Environment: "staging", MTLS: "PERMISSIVE",
 		ControlPlane: mesh.ControlPlane{
 			Revision: mesh.Revision{Name: "1-22", Version: v("1.22.1")}, Profile: "minimal",
-			Pilot:         mesh.Pilot{Resources: mesh.Resources{Requests: mesh.CPUMemory{CPU: q("500m"), Memory: q("2Gi")}}, AutoscaleMin: 1, AutoscaleMax: 5},
-			AccessLogFile: "",
-			Tracing:       &mesh.Tracing{Provider: "none"},
+			Pilot:           mesh.Pilot{Resources: mesh.Resources{Requests: mesh.CPUMemory{CPU: q("500m"), Memory: q("2Gi")}}, AutoscaleMin: 1, AutoscaleMax: 5},
+			AccessLogFile:   "",
+			Tracing:         &mesh.Tracing{Provider: "none"},
+			EastWestGateway: mesh.Gateway{ServiceType: "ClusterIP", AutoscaleMin: 1, AutoscaleMax: 5},
 		},
 		Sidecar: res("100m", "128Mi", "2000m", "1024Mi"),
 	}
@@ -245,7 +248,16 @@ func TestFluxControlPlane(t *testing.T) {
 		assert.Equal(t, obj{"requests": obj{"cpu": "100m", "memory": "128Mi"}, "limits": obj{"cpu": "500m", "memory": "256Mi"}}, get(t, v, "global", "proxy", "resources"))
 		assert.Equal(t, []any{obj{"name": "zipkin", "zipkin": obj{"service": "zipkin.obs.svc.cluster.local", "port": 9411}}}, get(t, v, "meshConfig", "extensionProviders"))
 		assert.Equal(t, []any{"zipkin"}, get(t, v, "meshConfig", "defaultProviders", "tracing"))
-		assert.Equal(t, 2.5, get(t, v, "pilot", "traceSampling"))
+		assert.Equal(t, []any{"prometheus"}, get(t, v, "meshConfig", "defaultProviders", "metrics"),
+			"naming a tracing provider must not turn the chart's Prometheus metrics off")
+		assert.Equal(t, "none", get(t, v, "global", "proxy", "tracer"), "no zipkin tracer beside the extension provider")
+		assert.Equal(t, "2.5", get(t, v, "pilot", "env", "PILOT_TRACE_SAMPLING"))
+		assert.Equal(t, 0, get(t, v, "pilot", "traceSampling"), "0: the chart adds no PILOT_TRACE_SAMPLING of its own")
+		if rev == "1-20" {
+			assert.Equal(t, false, get(t, v, "telemetry", "v2", "prometheus", "enabled"), "1.20's stats EnvoyFilters would double the Telemetry API's metrics")
+		} else {
+			assert.Nil(t, get(t, v, "telemetry"), "1.21 has no stats EnvoyFilters")
+		}
 	}
 
 	gw := find(t, objs, "HelmRelease", "flux-system", "istio-ingressgateway")
@@ -256,25 +268,95 @@ func TestFluxControlPlane(t *testing.T) {
 	assert.Equal(t, []any{obj{"name": "istiod-1-20"}}, get(t, gw, "spec", "dependsOn"))
 	assert.Nil(t, get(t, gw, "spec", "values", "revision"), "no revision: the gateway follows the default tag")
 	assert.Equal(t, obj{"example.com/dns": "am"}, get(t, gw, "spec", "values", "service", "annotations"))
+	assert.Equal(t, "LoadBalancer", get(t, gw, "spec", "values", "service", "type"))
+	assert.Equal(t, obj{"minReplicas": 2, "maxReplicas": 5}, get(t, gw, "spec", "values", "autoscaling"))
+	assert.Equal(t, obj{"minAvailable": 1}, get(t, gw, "spec", "values", "podDisruptionBudget"), "two replicas or more: a budget")
+	for _, hr := range []obj{gw, find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")} {
+		// Tenant policy never waits on a gateway's LoadBalancer address.
+		assert.Equal(t, true, get(t, hr, "spec", "install", "disableWait"))
+		assert.Equal(t, true, get(t, hr, "spec", "upgrade", "disableWait"))
+		assert.Nil(t, get(t, hr, "spec", "install", "disableSchemaValidation"), "the 1.20 gateway chart's schema works with today's Helm")
+	}
+	for _, name := range []string{"istio-base", "istiod-1-20", "istiod-1-21"} {
+		assert.Nil(t, get(t, find(t, objs, "HelmRelease", "flux-system", name), "spec", "install", "disableWait"), "%s keeps Helm's wait", name)
+	}
 
 	// The default revision tag points at the default revision.
 	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
-	assert.Equal(t, "1-20", labels(t, tag)["istio.io/rev"])
+	assert.Equal(t, map[string]any{
+		"istio.io/tag": "default", "istio.io/rev": "1-20", "app": "sidecar-injector",
+		"install.operator.istio.io/owning-resource": "unknown", "operator.istio.io/component": "Pilot",
+		"release": "istiod-1-20", "app.kubernetes.io/managed-by": "meshc",
+	}, labels(t, tag), "the 1.20 chart's revision-tags.yaml labels, managed by meshc")
 	hooks := get(t, tag, "webhooks").([]any)
 	require.Len(t, hooks, 4)
 	for _, h := range hooks {
 		assert.Equal(t, "istiod-1-20", get(t, h, "clientConfig", "service", "name"))
 		assert.Nil(t, get(t, h, "clientConfig", "caBundle"), "istiod patches caBundle at run time")
+		assert.Equal(t, []any{"v1beta1", "v1"}, get(t, h, "admissionReviewVersions"), "as the 1.20 chart and istioctl emit it")
 	}
 	assert.Equal(t, obj{"key": "istio-injection", "operator": "In", "values": []any{"enabled"}}, get(t, hooks[2], "namespaceSelector", "matchExpressions", 0))
 
 	// Multi-network: an east-west gateway and the cross-network Gateway.
 	ew := find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")
 	assert.Equal(t, "net-am", get(t, ew, "spec", "values", "networkGateway"))
+	assert.Equal(t, "NodePort", get(t, ew, "spec", "values", "service", "type"))
+	assert.Equal(t, obj{"minReplicas": 3, "maxReplicas": 4}, get(t, ew, "spec", "values", "autoscaling"))
+	assert.Equal(t, obj{"minAvailable": 1}, get(t, ew, "spec", "values", "podDisruptionBudget"))
+	assert.Nil(t, get(t, ew, "spec", "values", "labels", "topology.istio.io/network"),
+		"networkGateway gives the label; setting it in labels too duplicates the Service's key")
 	cng := find(t, objs, "Gateway", "istio-system", "cross-network-gateway")
 	assert.Equal(t, obj{"number": 15443, "name": "tls", "protocol": "TLS"}, get(t, cng, "spec", "servers", 0, "port"))
 	assert.Equal(t, "AUTO_PASSTHROUGH", get(t, cng, "spec", "servers", 0, "tls", "mode"))
 	assert.Equal(t, []any{"*.local"}, get(t, cng, "spec", "servers", 0, "hosts"))
+}
+
+func TestTracingSamplingZero(t *testing.T) {
+	m := testMesh()
+	m.Clusters[0].ControlPlane.Tracing.Sampling = 0
+	objs := build(t, m, m.Clusters[0])
+	v := get(t, find(t, objs, "HelmRelease", "flux-system", "istiod-1-21"), "spec", "values")
+	assert.Equal(t, "0", get(t, v, "pilot", "env", "PILOT_TRACE_SAMPLING"), "0 %, not Istio's default 1 %")
+}
+
+// TestRevisionTagFollowsTheChart: from 1.23 the chart lists only v1, and
+// from 1.24 it adds its istio.labels.
+func TestRevisionTagFollowsTheChart(t *testing.T) {
+	m := testMesh()
+	objs := build(t, m, m.Clusters[1]) // default revision 1-22 (1.22.1)
+	tag := find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
+	assert.Equal(t, []any{"v1beta1", "v1"}, get(t, tag, "webhooks", 0, "admissionReviewVersions"))
+	assert.NotContains(t, labels(t, tag), "app.kubernetes.io/part-of")
+
+	v, _ := mesh.ParseVersion("1.24.2")
+	m.Revisions["1-24"] = v
+	m.Clusters[1].ControlPlane.Revision = mesh.Revision{Name: "1-24", Version: v}
+	objs = build(t, m, m.Clusters[1])
+	tag = find(t, objs, "MutatingWebhookConfiguration", "", "istio-revision-tag-default")
+	for i := range 4 {
+		assert.Equal(t, []any{"v1"}, get(t, tag, "webhooks", i, "admissionReviewVersions"))
+	}
+	l := labels(t, tag)
+	assert.Equal(t, "1.24.2", l["app.kubernetes.io/version"])
+	assert.Equal(t, "istiod-1-24", l["app.kubernetes.io/instance"])
+	assert.Equal(t, "istio", l["app.kubernetes.io/part-of"])
+	assert.Equal(t, "istiod", l["app.kubernetes.io/name"])
+	assert.Equal(t, "meshc", l["app.kubernetes.io/managed-by"])
+	assert.NotContains(t, l, "helm.sh/chart", "no chart owns it")
+}
+
+// TestGatewayOneReplicaNoBudget: a budget of minAvailable 1 over one
+// replica would block every node drain.
+func TestGatewayOneReplicaNoBudget(t *testing.T) {
+	m := testMesh()
+	objs := build(t, m, m.Clusters[1])
+	ew := find(t, objs, "HelmRelease", "flux-system", "istio-eastwestgateway")
+	assert.Equal(t, "ClusterIP", get(t, ew, "spec", "values", "service", "type"))
+	assert.Nil(t, get(t, ew, "spec", "values", "podDisruptionBudget"))
+	// The 1.22 gateway chart's values.schema.json refuses every key under
+	// Helm 3.18+ and 4: meshc turns Helm's check off and does its own.
+	assert.Equal(t, true, get(t, ew, "spec", "install", "disableSchemaValidation"))
+	assert.Equal(t, true, get(t, ew, "spec", "upgrade", "disableSchemaValidation"))
 }
 
 func TestTracingNone(t *testing.T) {
@@ -310,7 +392,7 @@ func TestEntryPointAndIstioOperators(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"name": flux.ControlPlane}}, get(t, pol, "spec", "dependsOn"))
 	assert.Equal(t, "_flux/am", c.Dir)
 
-	require.Len(t, c.IstioOperators, 3)
+	require.Len(t, c.IstioOperators, 6)
 	iop := c.IstioOperators["istiod-1-21.yaml"]
 	assert.Equal(t, "minimal", get(t, iop, "spec", "profile"))
 	assert.Equal(t, "1-21", get(t, iop, "spec", "revision"))
@@ -320,4 +402,29 @@ func TestEntryPointAndIstioOperators(t *testing.T) {
 	assert.Equal(t, "empty", get(t, gw, "spec", "profile"))
 	assert.Equal(t, "istio-ingress", get(t, gw, "spec", "components", "ingressGateways", 0, "namespace"))
 	assert.Nil(t, get(t, gw, "spec", "revision"))
+	gv := get(t, gw, "spec", "values", "gateways", "istio-ingressgateway")
+	assert.Equal(t, "LoadBalancer", get(t, gv, "type"))
+	assert.Equal(t, 2, get(t, gv, "autoscaleMin"))
+	assert.Equal(t, 5, get(t, gv, "autoscaleMax"))
+	assert.Equal(t, true, get(t, gw, "spec", "values", "global", "defaultPodDisruptionBudget", "enabled"))
+
+	// The east-west gateway as Istio's gen-eastwest-gateway.sh makes it.
+	ew := c.IstioOperators["eastwest-gateway.yaml"]
+	comp := get(t, ew, "spec", "components", "ingressGateways", 0)
+	assert.Equal(t, "istio-eastwestgateway", get(t, comp, "name"))
+	assert.Nil(t, get(t, comp, "namespace"), "istio-system, as the guide installs it")
+	assert.Equal(t, map[string]any{"istio": "eastwestgateway", "app": "istio-eastwestgateway", "topology.istio.io/network": "net-am"}, get(t, comp, "label"))
+	assert.Equal(t, []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": "net-am"}}, get(t, comp, "k8s", "env"))
+	var ports []any
+	for _, p := range get(t, comp, "k8s", "service", "ports").([]any) {
+		ports = append(ports, get(t, p, "port"))
+	}
+	assert.Equal(t, []any{15021, 15443, 15012, 15017}, ports)
+	assert.Equal(t, "net-am", get(t, ew, "spec", "values", "global", "network"))
+	assert.Equal(t, "NodePort", get(t, ew, "spec", "values", "gateways", "istio-ingressgateway", "type"))
+	assert.Equal(t, 3, get(t, ew, "spec", "values", "gateways", "istio-ingressgateway", "autoscaleMin"))
+
+	// The namespaces istioctl does not make, applied before the gateways.
+	assert.Equal(t, "Namespace", get(t, c.IstioOperators["namespace-istio-ingress.yaml"], "kind"))
+	assert.Equal(t, "net-am", labels(t, c.IstioOperators["namespace-istio-system.yaml"])["topology.istio.io/network"])
 }

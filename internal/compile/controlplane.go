@@ -61,6 +61,17 @@ func eastWestShared() *Release {
 	return &Release{Name: EastWestGateway, Chart: "gateway", Namespace: IstioSystem, Values: eastWestSharedValues(), Wait: WaitNoAddress}
 }
 
+// gatewaySchemaIsBroken reports whether the gateway chart at version v
+// ships a values.schema.json that today's Helm rejects whatever the
+// values: from 1.21 its top level says additionalProperties: false beside
+// a $ref, which the draft-04 validators of older Helm ignored and the
+// 2020-12 validator of Helm 3.18+ and 4 (helm-controller v1.6 uses Helm
+// 4.2) applies, refusing every key, the chart's own defaults included.
+// Istio moved the constraint into $defs in 1.25.5, 1.26.4 and 1.27.1;
+// meshc turns the check off up to 1.27 and validates the values against
+// that schema itself (internal/apicheck), the way its authors meant it.
+func gatewaySchemaIsBroken(v mesh.Version) bool { return v.AtLeast(1, 21) && !v.AtLeast(1, 28) }
+
 // controlPlane is the control plane: Istio's charts as releases ordered
 // base -> istiod -> gateways, plus the default revision tag.
 func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
@@ -77,7 +88,7 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 		}),
 	}
 	for _, rev := range cp.Revisions() {
-		out = append(out, release(ComponentIstiod(rev.Name), istiodShared(m, rev.Name), Release{Values: istiodValues(c)}))
+		out = append(out, release(ComponentIstiod(rev.Name), istiodShared(m, rev.Name), Release{Values: istiodValues(c, rev.Version)}))
 	}
 
 	// Gateways carry no revision: they are injected by the default tag
@@ -87,6 +98,9 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 			Version:   cp.Revision.Version.String(),
 			DependsOn: []string{IstiodRelease(cp.Revision.Name)},
 			Values:    values,
+			// Helm's check of the values against the chart's schema
+			// is off where the schema itself is broken.
+			SkipSchemaValidation: gatewaySchemaIsBroken(cp.Revision.Version),
 		}
 	}
 	if cp.Profile == "default" {
@@ -97,7 +111,7 @@ func controlPlane(m *mesh.Mesh, c *mesh.Cluster) []*Object {
 	if m.MultiNetwork() {
 		out = append(out, release(ComponentEastWest, eastWestShared(), gateway(eastWestValues(c))))
 	}
-	out = append(out, &Object{Doc: revisionTag(cp.Revision.Name)})
+	out = append(out, &Object{Doc: revisionTag("default", cp.Revision.Name, cp.Revision.Version)})
 	return out
 }
 
@@ -113,16 +127,23 @@ func release(component string, shared *Release, own Release) *Object {
 	return &Object{Component: component, SharedRelease: shared, Release: mergeRelease(*shared, own)}
 }
 
-// revisionTag is the default revision tag: the injection webhook that
-// serves namespaces labelled istio-injection=enabled and pods labelled
-// sidecar.istio.io/inject=true, pointing at the default revision's istiod.
-// It is rendered here, as Istio's istiod chart renders it for revisionTags
-// (templates/revision-tags-mwc.yaml), but owned by no Helm release: moving
+// revisionTag is a revision tag's injection webhook: for the default tag,
+// the one that serves namespaces labelled istio-injection=enabled and pods
+// labelled sidecar.istio.io/inject=true. It points at revision rev, which
+// runs Istio version v. It is rendered here as the istiod chart of that
+// version renders it for revisionTags (templates/revision-tags.yaml,
+// revision-tags-mwc.yaml in 1.28 and later), but owned by no Helm release: moving
 // the tag on promotion is an in-place update of this one object, never a
 // delete and re-create, and never a hand-over between releases. istiod
 // patches caBundle at run time (its webhook patcher selects on
 // istio.io/rev), so meshc leaves caBundle unset.
-func revisionTag(rev string) Doc {
+func revisionTag(tag, rev string, v mesh.Version) Doc {
+	// The chart lists v1beta1 before v1 up to 1.22 and only v1 from 1.23;
+	// istiod serves both.
+	reviewVersions := []any{"v1"}
+	if !v.AtLeast(1, 23) {
+		reviewVersions = []any{"v1beta1", "v1"}
+	}
 	hook := func(prefix string, nsSelector, objSelector []any) Doc {
 		return Doc{
 			"name": prefix + "sidecar-injector.istio.io",
@@ -136,7 +157,7 @@ func revisionTag(rev string) Doc {
 			"rules":                   []any{Doc{"operations": []any{"CREATE"}, "apiGroups": []any{""}, "apiVersions": []any{"v1"}, "resources": []any{"pods"}}},
 			"failurePolicy":           "Fail",
 			"reinvocationPolicy":      "Never",
-			"admissionReviewVersions": []any{"v1"},
+			"admissionReviewVersions": reviewVersions,
 			"namespaceSelector":       Doc{"matchExpressions": nsSelector},
 			"objectSelector":          Doc{"matchExpressions": objSelector},
 		}
@@ -150,20 +171,15 @@ func revisionTag(rev string) Doc {
 	}
 	notFalse := expr("sidecar.istio.io/inject", "NotIn", "false")
 	return object("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", Doc{
-		"name": "istio-revision-tag-default",
-		"labels": Doc{
-			"istio.io/tag":                 "default",
-			"istio.io/rev":                 rev,
-			"app":                          "sidecar-injector",
-			"app.kubernetes.io/managed-by": "meshc",
-		},
+		"name":   "istio-revision-tag-" + tag,
+		"labels": revisionTagLabels(tag, rev, v),
 	}, Doc{"webhooks": []any{
 		hook("rev.namespace.",
-			[]any{expr("istio.io/rev", "In", "default"), expr("istio-injection", "DoesNotExist")},
+			[]any{expr("istio.io/rev", "In", tag), expr("istio-injection", "DoesNotExist")},
 			[]any{notFalse}),
 		hook("rev.object.",
 			[]any{expr("istio.io/rev", "DoesNotExist"), expr("istio-injection", "DoesNotExist")},
-			[]any{notFalse, expr("istio.io/rev", "In", "default")}),
+			[]any{notFalse, expr("istio.io/rev", "In", tag)}),
 		hook("namespace.",
 			[]any{expr("istio-injection", "In", "enabled")},
 			[]any{notFalse}),
@@ -171,4 +187,30 @@ func revisionTag(rev string) Doc {
 			[]any{expr("istio-injection", "DoesNotExist"), expr("istio.io/rev", "DoesNotExist")},
 			[]any{expr("sidecar.istio.io/inject", "In", "true"), expr("istio.io/rev", "DoesNotExist")}),
 	}})
+}
+
+// revisionTagLabels are the labels the istiod chart of version v gives a
+// tag's webhook when release istiod-<rev> renders it, with two deliberate
+// differences: app.kubernetes.io/managed-by names meshc (no Helm release
+// owns the object) and there is no helm.sh/chart (no chart does either).
+// istio.io/rev is what istiod's webhook patcher selects on to fill in
+// caBundle, istio.io/tag what `istioctl tag list` reads.
+func revisionTagLabels(tag, rev string, v mesh.Version) Doc {
+	l := Doc{
+		"istio.io/tag": tag,
+		"istio.io/rev": rev,
+		"install.operator.istio.io/owning-resource": "unknown",
+		"operator.istio.io/component":               "Pilot",
+		"app":                                       "sidecar-injector",
+		"release":                                   IstiodRelease(rev),
+		"app.kubernetes.io/managed-by":              "meshc",
+	}
+	if v.AtLeast(1, 24) {
+		// From 1.24 the chart adds its istio.labels.
+		l["app.kubernetes.io/name"] = "istiod"
+		l["app.kubernetes.io/instance"] = IstiodRelease(rev)
+		l["app.kubernetes.io/part-of"] = "istio"
+		l["app.kubernetes.io/version"] = v.String()
+	}
+	return l
 }

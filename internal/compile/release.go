@@ -24,6 +24,10 @@ type Release struct {
 	CRDs bool
 	// Wait says what ready means for what is ordered after this release.
 	Wait Wait
+	// SkipSchemaValidation: Helm must not check the values against the
+	// chart's values.schema.json, which at this version refuses valid
+	// values (meshc checks them against it itself, internal/apicheck).
+	SkipSchemaValidation bool
 }
 
 // Wait is what a release's readiness waits for.
@@ -55,5 +59,6 @@ func mergeRelease(shared, own Release) *Release {
 	if len(own.Values) > 0 {
 		r.Values = merge(shared.Values, own.Values)
 	}
+	r.SkipSchemaValidation = shared.SkipSchemaValidation || own.SkipSchemaValidation
 	return &r
 }

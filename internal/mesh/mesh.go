@@ -119,7 +119,22 @@ type ControlPlane struct {
 	Tracing       *Tracing
 	// IngressServiceAnnotations are copied onto the ingress gateway's Service.
 	IngressServiceAnnotations map[string]string
+	IngressGateway            Gateway
+	// EastWestGateway applies to multi-network meshes only.
+	EastWestGateway Gateway
 }
+
+// Gateway is a gateway's Service type and replica bounds, defaults applied.
+type Gateway struct {
+	ServiceType  string // LoadBalancer, NodePort or ClusterIP
+	AutoscaleMin int
+	AutoscaleMax int
+}
+
+// PodDisruptionBudget reports whether the gateway gets one: with at least
+// two replicas, so a node drain never takes the last one down (with one
+// replica a budget of minAvailable 1 would block every drain instead).
+func (g Gateway) PodDisruptionBudget() bool { return g.AutoscaleMin >= 2 }
 
 // Revisions returns the revisions the cluster runs: the default one, then the canary.
 func (cp *ControlPlane) Revisions() []Revision {

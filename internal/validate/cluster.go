@@ -37,11 +37,22 @@ type clusterDoc struct {
 			Sampling float64 `json:"sampling"`
 		} `json:"tracing"`
 		IngressGateway struct {
+			gatewayDoc
 			ServiceAnnotations map[string]string `json:"serviceAnnotations"`
 		} `json:"ingressGateway"`
+		EastWestGateway gatewayDoc `json:"eastWestGateway"`
 	} `json:"controlPlane"`
 	Sidecar    resourcesDoc            `json:"sidecar"`
 	Namespaces map[string]namespaceDoc `json:"namespaces"`
+}
+
+// gatewayDoc is a gateway's settings; autoscale bounds are 0 when unset.
+type gatewayDoc struct {
+	ServiceType string `json:"serviceType"`
+	Autoscale   struct {
+		Min int `json:"min"`
+		Max int `json:"max"`
+	} `json:"autoscale"`
 }
 
 type resourcesDoc struct {

@@ -234,6 +234,8 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 	if c.Production() && as.Min < 2 && as.Min > 0 {
 		r.warnf(field("controlPlane", "pilot", "autoscale", "min"), "min %d in a production cluster: with one istiod replica, istiod's PodDisruptionBudget blocks node drains; use at least 2", as.Min)
 	}
+	cp.IngressGateway = r.gateway("ingressGateway", c, dcp.IngressGateway.gatewayDoc)
+	cp.EastWestGateway = r.gateway("eastWestGateway", c, dcp.EastWestGateway)
 	if t := dcp.Tracing; t != nil {
 		cp.Tracing = &mesh.Tracing{Provider: t.Provider, Service: t.Service, Port: t.Port, Sampling: t.Sampling}
 		if t.Provider != "none" {
@@ -245,6 +247,37 @@ func (r *rules) controlPlane(d *clusterDoc, c *mesh.Cluster) {
 			}
 		}
 	}
+}
+
+// gateway applies a gateway's defaults and checks its replica bounds: by
+// default 2..5 in production, so a node drain never takes the only gateway
+// down, else 1..5 (the chart's own).
+func (r *rules) gateway(name string, c *mesh.Cluster, d gatewayDoc) mesh.Gateway {
+	g := mesh.Gateway{ServiceType: d.ServiceType, AutoscaleMin: d.Autoscale.Min, AutoscaleMax: d.Autoscale.Max}
+	if g.ServiceType == "" {
+		g.ServiceType = "LoadBalancer"
+	}
+	if g.AutoscaleMin == 0 {
+		g.AutoscaleMin = 1
+		if c.Production() {
+			g.AutoscaleMin = 2
+		}
+	}
+	if g.AutoscaleMax == 0 {
+		g.AutoscaleMax = 5
+	}
+	p := field("controlPlane", name, "autoscale")
+	if g.AutoscaleMin > g.AutoscaleMax {
+		at := sub(p, "min")
+		if d.Autoscale.Min == 0 {
+			at = sub(p, "max") // min is the default: the max given is the problem
+		}
+		r.errorf(at, "min %d is above max %d; min must not exceed max", g.AutoscaleMin, g.AutoscaleMax)
+	}
+	if c.Production() && g.AutoscaleMin < 2 {
+		r.warnf(sub(p, "min"), "min %d in a production cluster: a node drain takes the only gateway down, and it gets no PodDisruptionBudget; use at least 2", g.AutoscaleMin)
+	}
+	return g
 }
 
 // quantity parses a quantity with Kubernetes' own rules.

@@ -41,10 +41,16 @@ func (Engine) Sources() []compile.Doc {
 }
 
 // Release is a HelmRelease. The Helm release lives in the target namespace
-// (storageNamespace), where helm and istioctl look for it. Its readiness
-// is helm-controller's default wait (kstatus), which counts a Service as
-// ready once it has a cluster IP: no LoadBalancer address is waited for,
-// so compile.WaitNoAddress needs nothing more here.
+// (storageNamespace), where helm and istioctl look for it.
+//
+// compile.WaitNoAddress turns Helm's wait off (install and upgrade
+// disableWait): helm-controller's default wait (kstatus) counts a Service
+// as ready once it has a cluster IP, but its UseHelm3Defaults feature gate,
+// or a HelmRelease's waitStrategy legacy, brings back Helm 3's wait, which
+// holds a LoadBalancer Service until it has an external address, and with
+// it mesh-control-plane (wait: true) and tenant policy after it. What is
+// ordered after a gateway needs nothing from it; base and istiod keep the
+// wait (policy needs their CRDs and webhooks).
 func (Engine) Release(r *compile.Release) compile.Doc {
 	chart := compile.Doc{
 		"chart":     r.Chart,
@@ -62,9 +68,17 @@ func (Engine) Release(r *compile.Release) compile.Doc {
 		"install":          compile.Doc{"remediation": compile.Doc{"retries": 3}},
 		"upgrade":          compile.Doc{"remediation": compile.Doc{"retries": 3}},
 	}
-	if r.CRDs {
-		spec["install"].(compile.Doc)["crds"] = "CreateReplace"
-		spec["upgrade"].(compile.Doc)["crds"] = "CreateReplace"
+	for _, action := range []string{"install", "upgrade"} {
+		a := spec[action].(compile.Doc)
+		if r.CRDs {
+			a["crds"] = "CreateReplace"
+		}
+		if r.Wait == compile.WaitNoAddress {
+			a["disableWait"] = true
+		}
+		if r.SkipSchemaValidation {
+			a["disableSchemaValidation"] = true
+		}
 	}
 	if len(r.DependsOn) > 0 {
 		deps := make([]any, len(r.DependsOn))
