@@ -1,6 +1,6 @@
 package load
 
-import "bytes"
+import "strings"
 
 // Plain is a value of the plain YAML subset that ParsePlainEntry reads:
 // a map, a list, a string or a whole number.
@@ -36,7 +36,9 @@ const (
 // reads as Parse would (FuzzParsePlainEntry compares the two).
 func ParsePlainEntry(text []byte) (name string, value *Plain, ok bool) {
 	p := plainParser{}
-	if !p.lines(text) || len(p.ls) == 0 {
+	// One string for the whole text: every key and scalar is a substring
+	// of it, not an allocation of its own.
+	if !p.lines(string(text)) || len(p.ls) == 0 {
 		return "", nil, false
 	}
 	v, ok := p.block(p.ls[0].indent, 0)
@@ -48,7 +50,7 @@ func ParsePlainEntry(text []byte) (name string, value *Plain, ok bool) {
 
 type plainLine struct {
 	indent int
-	text   []byte // after the indentation, without the line break
+	text   string // after the indentation, without the line break
 }
 
 type plainParser struct {
@@ -57,7 +59,7 @@ type plainParser struct {
 }
 
 // lines splits text into its lines that are neither blank nor comments.
-func (p *plainParser) lines(text []byte) bool {
+func (p *plainParser) lines(text string) bool {
 	for _, c := range text {
 		if (c < 0x20 || c > 0x7e) && c != '\n' {
 			return false // a tab, a control or a non-ASCII character
@@ -65,10 +67,10 @@ func (p *plainParser) lines(text []byte) bool {
 	}
 	for len(text) > 0 {
 		line := text
-		if eol := bytes.IndexByte(text, '\n'); eol >= 0 {
+		if eol := strings.IndexByte(text, '\n'); eol >= 0 {
 			line, text = text[:eol], text[eol+1:]
 		} else {
-			text = nil
+			text = ""
 		}
 		n := 0
 		for n < len(line) && line[n] == ' ' {
@@ -95,7 +97,7 @@ func (p *plainParser) block(indent, depth int) (*Plain, bool) {
 	return p.mapping(indent, depth)
 }
 
-func isItem(t []byte) bool { return len(t) >= 2 && t[0] == '-' && t[1] == ' ' }
+func isItem(t string) bool { return len(t) >= 2 && t[0] == '-' && t[1] == ' ' }
 
 func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 	m := &Plain{Kind: PlainMap}
@@ -108,7 +110,7 @@ func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 		if k == 0 || k == len(t) || t[k] != ':' {
 			return nil, false
 		}
-		key := string(t[:k])
+		key := t[:k]
 		if classify(t[:k]) != PlainString || m.Has(key) {
 			return nil, false
 		}
@@ -192,7 +194,7 @@ func (m *Plain) Has(key string) bool {
 
 // inlineValue reads the value that ends a line: a flow map or list, or a
 // scalar, then nothing but spaces and a comment.
-func inlineValue(t []byte, depth int) (*Plain, bool) {
+func inlineValue(t string, depth int) (*Plain, bool) {
 	v, n, ok := flowValue(t, 0, depth, false)
 	if !ok {
 		return nil, false
@@ -206,7 +208,7 @@ func inlineValue(t []byte, depth int) (*Plain, bool) {
 }
 
 // flowValue reads one value starting at t[i]; n is the offset after it.
-func flowValue(t []byte, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
+func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if depth > MaxDepth || i >= len(t) {
 		return nil, 0, false
 	}
@@ -222,7 +224,7 @@ func flowValue(t []byte, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 			if k == 0 || i+k+1 >= len(t) || t[i+k] != ':' || t[i+k+1] != ' ' {
 				return nil, 0, false
 			}
-			key := string(t[i : i+k])
+			key := t[i : i+k]
 			if classify(t[i:i+k]) != PlainString || m.Has(key) {
 				return nil, 0, false
 			}
@@ -272,19 +274,19 @@ func flowValue(t []byte, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 		}
 	case '"', '\'':
 		q := t[i]
-		end := bytes.IndexByte(t[i+1:], q)
+		end := strings.IndexByte(t[i+1:], q)
 		if end < 0 {
 			return nil, 0, false
 		}
 		s := t[i+1 : i+1+end]
-		if bytes.IndexByte(s, '\\') >= 0 || bytes.IndexByte(s, '"') >= 0 || bytes.IndexByte(s, '\'') >= 0 {
+		if strings.ContainsAny(s, "\\\"'") {
 			return nil, 0, false // escapes
 		}
 		n = i + 2 + end
 		if n < len(t) && t[n] == q {
 			return nil, 0, false // '' inside a single-quoted string
 		}
-		return &Plain{Kind: PlainString, Text: string(s)}, n, true
+		return &Plain{Kind: PlainString, Text: s}, n, true
 	}
 	j := i
 	for j < len(t) && plainChar(t[j]) {
@@ -300,7 +302,7 @@ func flowValue(t []byte, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if kind == 0 {
 		return nil, 0, false
 	}
-	return &Plain{Kind: kind, Text: string(t[i:j])}, j, true
+	return &Plain{Kind: kind, Text: t[i:j]}, j, true
 }
 
 // plainChar reports whether c may appear in a plain scalar of the subset.
@@ -311,7 +313,7 @@ func plainChar(c byte) bool {
 // plainKeyLen is the length of the plain key that t starts with; 0 for
 // none, or one longer than YAML allows an implicit key (1,024 characters)
 // or any Kubernetes name or label key needs.
-func plainKeyLen(t []byte) int {
+func plainKeyLen(t string) int {
 	i := 0
 	for i <= 256 && i < len(t) && (t[i] >= 'a' && t[i] <= 'z' || t[i] >= 'A' && t[i] <= 'Z' || t[i] >= '0' && t[i] <= '9' || t[i] == '-' || t[i] == '_' || t[i] == '.' || t[i] == '/') {
 		i++
@@ -326,7 +328,7 @@ func plainKeyLen(t []byte) int {
 // a whole number without leading zeros (an int), a number with a
 // Kubernetes quantity suffix (a string to YAML), or a word starting with a
 // letter, '/' or '_' that no YAML version reads as a boolean or null.
-func classify(s []byte) PlainKind {
+func classify(s string) PlainKind {
 	switch c := s[0]; {
 	case c >= '0' && c <= '9':
 		d := 0
@@ -353,16 +355,17 @@ func classify(s []byte) PlainKind {
 			}
 			rest = rest[f:]
 		}
-		switch string(rest) {
+		switch rest {
 		case "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P":
 			return PlainString
 		}
 		return 0
 	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '_':
 		if len(s) <= 5 {
-			switch string(bytes.ToLower(s)) {
-			case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
-				return 0
+			for _, w := range [...]string{"y", "n", "yes", "no", "on", "off", "true", "false", "null"} {
+				if strings.EqualFold(s, w) {
+					return 0
+				}
 			}
 		}
 		return PlainString
@@ -370,14 +373,14 @@ func classify(s []byte) PlainKind {
 	return 0
 }
 
-func skipSpaces(t []byte) []byte {
+func skipSpaces(t string) string {
 	for len(t) > 0 && t[0] == ' ' {
 		t = t[1:]
 	}
 	return t
 }
 
-func skipAt(t []byte, i int) int {
+func skipAt(t string, i int) int {
 	for i < len(t) && t[i] == ' ' {
 		i++
 	}

@@ -158,3 +158,41 @@ func shapeVerdict(t *testing.T, s *shapes, sch *schema, text []byte) (string, na
 	}
 	return name, direct, true
 }
+
+// BenchmarkEntriesByShape decides distinct entries (the unique mesh's) by
+// shape, the shapes and scalars already learnt: the per-entry cost of a
+// fleet of distinct tenants.
+func BenchmarkEntriesByShape(b *testing.B) {
+	dir := b.TempDir()
+	if err := bench.GenerateWith(dir, 40, 50, bench.Options{Unique: true}); err != nil {
+		b.Fatal(err)
+	}
+	in, _ := load.DirParsing(dir, load.Lazy)
+	var texts [][]byte
+	for _, f := range in.Clusters {
+		_, entries, _ := load.SplitNamespaces(f.Data)
+		for _, e := range entries {
+			texts = append(texts, e.Text)
+		}
+	}
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := newEntryMemo(nil)
+	for _, t := range texts {
+		m.decide(sch, "f.yaml", t)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run := newEntryMemo(nil)
+		run.shapes = m.shapes // a fresh memo of texts, the shapes kept
+		for _, t := range texts {
+			if v := run.get(sch, "f.yaml", t); !v.ok {
+				b.Fatal("not valid")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/entry")
+}
