@@ -15,7 +15,8 @@
 # and prints the ratios. cue and kustomize are installed from the Go module
 # proxy into .cache/bench/bin the first time (set SKIP_USUAL=1 to skip them).
 # UNIQUE=1 generates a mesh in which no namespace entry repeats across
-# clusters (the worst case for meshc's per-entry memo).
+# clusters (the worst case for meshc's per-entry memo); ENGINE=argocd one
+# delivered by Argo CD instead of Flux.
 # Work files go to .cache/bench/run-<N>x<K> (WORK=dir to override); meshc
 # is built from the working tree.
 set -euo pipefail
@@ -25,7 +26,7 @@ K=${2:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/.cache/bench
 BIN=$CACHE/bin
-WORK=${WORK:-$CACHE/run-${N}x${K}${UNIQUE:+-unique}}
+WORK=${WORK:-$CACHE/run-${N}x${K}${UNIQUE:+-unique}${ENGINE:+-$ENGINE}}
 CUE_VERSION=v0.17.1
 KUSTOMIZE_VERSION=v5.5.0
 
@@ -60,6 +61,7 @@ mkdir -p "$WORK"
 export MESHC_CACHE_DIR=$WORK/state
 GEN=()
 [ -n "${UNIQUE:-}" ] && GEN=(-unique) # UNIQUE=1: no namespace entry repeats across clusters
+[ -n "${ENGINE:-}" ] && GEN+=(-engine "$ENGINE")
 "$BIN/meshgen" "${GEN[@]}" -clusters "$N" -namespaces "$K" -out "$WORK/clusters"
 # Growth: the same mesh at a tenth of the clusters, built in the same run.
 N10=$(( N / 10 > 0 ? N / 10 : 1 ))
@@ -123,7 +125,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 0.005; printf "%.2f",
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 echo
-echo "mesh: $N clusters x $K namespaces${UNIQUE:+ (unique: no entry repeats)}; input $(mib $((BYTES_IN / 1024))) MiB, output $FILES_OUT files, $(mib $((BYTES_OUT / 1024))) MiB; $(nproc) cores; $(go version | cut -d' ' -f3)"
+echo "mesh: $N clusters x $K namespaces${UNIQUE:+ (unique: no entry repeats)}${ENGINE:+ (engine: $ENGINE)}; input $(mib $((BYTES_IN / 1024))) MiB, output $FILES_OUT files, $(mib $((BYTES_OUT / 1024))) MiB; $(nproc) cores; $(go version | cut -d' ' -f3)"
 printf '%-34s %9s %10s\n' step "wall s" "peak MiB"
 row() { printf '%-34s %9s %10s\n' "$1" "${WALL[$2]}" "$(mib "${RSS[$2]}")"; }
 row "meshc build (cold)" build

@@ -68,6 +68,8 @@ type Options struct {
 	// worst case for meshc's per-entry memo: nothing repeats across
 	// clusters. By default, as in real fleets, the same tenants repeat.
 	Unique bool
+	// Engine is the mesh's gitops.engine ("flux" when empty, or "argocd").
+	Engine string
 }
 
 // GenerateWith is Generate with options.
@@ -78,7 +80,11 @@ func GenerateWith(dir string, clusters, namespaces int, opts Options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "mesh.yaml"), []byte(MeshFile), 0o644); err != nil {
+	meshFile := MeshFile
+	if opts.Engine != "" {
+		meshFile = strings.Replace(meshFile, "engine: flux", "engine: "+opts.Engine, 1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mesh.yaml"), []byte(meshFile), 0o644); err != nil {
 		return err
 	}
 	for i := 0; i < clusters; i++ {
@@ -112,6 +118,10 @@ func ClusterWith(i, namespaces int, opts Options) []byte {
 	fmt.Fprintf(&b, "name: %s\n", name)
 	fmt.Fprintf(&b, "network: network-%c\n", "ab"[i%2])
 	fmt.Fprintf(&b, "environment: %s\n", env)
+	if opts.Engine == "argocd" {
+		// Argo CD runs in a management cluster and needs each API server.
+		fmt.Fprintf(&b, "server: https://%s.k8s.example.com\n", name)
+	}
 	b.WriteString("controlPlane:\n")
 	if canary {
 		b.WriteString("  revision: \"1-20\"\n  canary: \"1-21\"\n")

@@ -86,26 +86,32 @@ func (q *quantityText) UnmarshalJSON(b []byte) error {
 }
 
 type namespaceDoc struct {
-	Injection string            `json:"injection"`
-	Revision  string            `json:"revision"`
-	MTLS      string            `json:"mtls"`
-	Labels    map[string]string `json:"labels"`
-	Quota     *struct {
-		Requests cpuMemoryDoc  `json:"requests"`
-		Limits   *cpuMemoryDoc `json:"limits"`
-		Pods     int64         `json:"pods"`
-	} `json:"quota"`
-	ContainerDefaults *resourcesDoc `json:"containerDefaults"`
-	Authorization     []struct {
-		Name     string            `json:"name"`
-		Selector map[string]string `json:"selector"`
-		From     []struct {
-			Namespace      string `json:"namespace"`
-			ServiceAccount string `json:"serviceAccount"`
-		} `json:"from"`
-		Methods []string `json:"methods"`
-		Paths   []string `json:"paths"`
-	} `json:"authorization"`
+	Injection         string            `json:"injection"`
+	Revision          string            `json:"revision"`
+	MTLS              string            `json:"mtls"`
+	Labels            map[string]string `json:"labels"`
+	Quota             *quotaDoc         `json:"quota"`
+	ContainerDefaults *resourcesDoc     `json:"containerDefaults"`
+	Authorization     []policyDoc       `json:"authorization"`
+}
+
+type quotaDoc struct {
+	Requests cpuMemoryDoc  `json:"requests"`
+	Limits   *cpuMemoryDoc `json:"limits"`
+	Pods     int64         `json:"pods"`
+}
+
+type policyDoc struct {
+	Name     string            `json:"name"`
+	Selector map[string]string `json:"selector"`
+	From     []sourceDoc       `json:"from"`
+	Methods  []string          `json:"methods"`
+	Paths    []string          `json:"paths"`
+}
+
+type sourceDoc struct {
+	Namespace      string `json:"namespace"`
+	ServiceAccount string `json:"serviceAccount"`
 }
 
 // clusterFile validates one cluster file in a context of its own.

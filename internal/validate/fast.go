@@ -70,9 +70,10 @@ func (w *worker) adopt(sch *schema) {
 // the whole run. The text determines the result: the entry's name and
 // decoded value with the schema's defaults, or that it is not valid.
 type entryMemo struct {
-	mu    sync.Mutex
-	m     map[string]*entryVerdict
-	store EntryStore // nil: nothing from or for other runs
+	mu     sync.Mutex
+	m      map[string]*entryVerdict
+	shapes *shapes
+	store  EntryStore // nil: nothing from or for other runs
 }
 
 type entryVerdict struct {
@@ -97,7 +98,7 @@ type EntryStore interface {
 }
 
 func newEntryMemo(store EntryStore) *entryMemo {
-	return &entryMemo{m: map[string]*entryVerdict{}, store: store}
+	return &entryMemo{m: map[string]*entryVerdict{}, shapes: newShapes(), store: store}
 }
 
 func (m *entryMemo) get(sch *schema, path string, text []byte) *entryVerdict {
@@ -126,12 +127,35 @@ func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict
 			}
 		}
 	}
-	v, doc := checkEntry(sch, path, text)
+	v, doc := m.decide(sch, path, text)
 	v.key = key
 	if v.ok && m.store != nil {
 		m.store.Record(key, v.name, doc)
 	}
 	return v
+}
+
+// decide decides an entry by its shape and scalars when it can, else
+// unifies it whole.
+func (m *entryMemo) decide(sch *schema, path string, text []byte) (*entryVerdict, []byte) {
+	if name, pv, t, ok := m.shapes.decide(sch, path, text); ok {
+		v := &entryVerdict{name: name, ok: true}
+		var doc []byte // as JSON: only for the store
+		if m.store != nil {
+			doc = render(nil, pv, t)
+		}
+		if v.doc, ok = decodeNamespace(pv, t); ok {
+			return v, doc
+		}
+		v.doc = namespaceDoc{}
+		if doc == nil {
+			doc = render(nil, pv, t)
+		}
+		if json.Unmarshal(doc, &v.doc) == nil {
+			return v, doc
+		}
+	}
+	return checkEntry(sch, path, text)
 }
 
 // checkEntry parses one namespace entry on its own and unifies its value
