@@ -48,9 +48,6 @@ type Options struct {
 	// writes, the build lock Check waits for, the writing markers. The
 	// zero value: no cache, no lock, no markers.
 	State state.Paths
-	// Verdicts remembers the objects the API check passed (seeded by Plan
-	// from the build cache); nil: a memo for this Compile alone.
-	Verdicts *apicheck.Verdicts
 	// SchemaDir, when set, adds the editors' JSON Schema files
 	// (internal/jsonschema) to the output: build writes them, check fails
 	// when the committed ones are stale. Empty leaves them out.
@@ -108,14 +105,21 @@ type Output struct {
 	Reused int
 	Cache  *cache.Cache
 
-	// clusterFiles lists each compiled cluster's overlay files.
-	clusterFiles map[string][]string
-	// unstated names the clusters in Cache whose file states are still to
-	// be taken from disk, and roots maps cache tree names to folders.
-	unstated []string
-	roots    map[string]string
+	// unstated are the records in Cache whose file states are still to
+	// be taken from disk, roots maps cache tree names to folders, and
 	// cacheFile is where SaveCache writes Cache.
+	unstated  []unstated
+	roots     map[string]string
 	cacheFile string
+}
+
+// unstated is one record of output files (a cluster's, the schema's)
+// whose states SaveCache takes once they are written; drop removes the
+// record from the cache when a file is not there as written.
+type unstated struct {
+	files   cache.Files
+	drop    func()
+	dropped bool
 }
 
 // SaveCache records what the next run may reuse, in the state folder;
@@ -125,22 +129,26 @@ func (o *Output) SaveCache() error {
 	if o.Cache == nil {
 		return nil
 	}
-	type racyFile struct{ cluster, key, full string }
+	type racyFile struct {
+		rec       *unstated
+		key, full string
+	}
 	var racy []racyFile
 	var until time.Time
-	for _, name := range o.unstated {
-		e := o.Cache.Clusters[name]
-		for key, st := range e.Files {
+	for i := range o.unstated {
+		rec := &o.unstated[i]
+		for key, st := range rec.files {
 			tree, rel, _ := strings.Cut(key, "/")
 			full := filepath.Join(o.roots[tree], filepath.FromSlash(rel))
 			now, ok := cache.Stat(full, st.Sum)
 			if !ok {
-				delete(o.Cache.Clusters, name) // not there as written: do not trust it next time
+				rec.drop() // not there as written: do not trust it next time
+				rec.dropped = true
 				break
 			}
-			e.Files[key] = now
+			rec.files[key] = now
 			if r, end := now.Racy(); r {
-				racy = append(racy, racyFile{name, key, full})
+				racy = append(racy, racyFile{rec, key, full})
 				until = maxTime(until, end)
 			}
 		}
@@ -153,14 +161,14 @@ func (o *Output) SaveCache() error {
 	if len(racy) > settleAbove {
 		time.Sleep(time.Until(until) + time.Millisecond)
 		for _, f := range racy {
-			e, ok := o.Cache.Clusters[f.cluster]
-			if !ok {
+			if f.rec.dropped {
 				continue
 			}
-			if st, ok := cache.Settle(f.full, e.Files[f.key]); ok {
-				e.Files[f.key] = st
+			if st, ok := cache.Settle(f.full, f.rec.files[f.key]); ok {
+				f.rec.files[f.key] = st
 			} else {
-				delete(o.Cache.Clusters, f.cluster)
+				f.rec.drop()
+				f.rec.dropped = true
 			}
 		}
 	}
@@ -189,72 +197,49 @@ func (o *Output) Trees() []*emit.Tree {
 	return []*emit.Tree{o.Overlays, o.Golden}
 }
 
-// Compile builds the output for a validated mesh.
+// Compile builds the output for a validated mesh: the pipeline's second
+// half (generate), its files laid out as emit's trees.
 func Compile(m *mesh.Mesh, opts Options) (*Output, error) {
-	selected := map[string]bool{}
-	for _, n := range opts.Clusters {
-		selected[n] = true
-	}
-	all := len(selected) == 0
-	eng := engines.For(m)
-	base := overlay.Base(eng, m)
-	verdicts := opts.Verdicts
-	if verdicts == nil {
-		verdicts = apicheck.NewVerdicts(nil)
-	}
-	if err := checkRoot(eng, m, verdicts); err != nil {
+	r, err := generate(m, opts.Clusters, opts.Parallelism, nil)
+	if err != nil {
 		return nil, err
 	}
-	overlays := overlay.Files{}
-	for p, d := range base {
-		overlays[p] = d
-	}
-	var todo []*mesh.Cluster
-	for _, c := range m.Clusters {
-		if all || selected[c.Name] {
-			todo = append(todo, c)
-		}
-	}
-	results := make([]clusterOutput, len(todo))
-	parallel(len(todo), opts.Parallelism, func(i int) {
-		results[i] = compileCluster(m, todo[i], verdicts)
-	})
-	golden := map[string][]byte{}
-	clusterFiles := map[string][]string{}
-	for i, r := range results {
-		if r.err != nil {
-			return nil, r.err // the first failing cluster in mesh order: stable
-		}
-		for p, d := range r.files {
-			overlays[p] = d
-			clusterFiles[todo[i].Name] = append(clusterFiles[todo[i].Name], p)
-		}
-		golden[todo[i].Name+".yaml"] = r.golden
-	}
-	if !all {
-		// The base depends only on the mesh file and is written by full
-		// builds; a --cluster build leaves every other file as it is.
-		for p := range base {
-			delete(overlays, p)
-		}
-	}
-	o := &Output{
-		Overlays: opts.tree(treeOverlays, opts.OutDir, overlays),
-		Golden:   opts.tree(treeGolden, opts.GoldenDir, golden),
-
-		clusterFiles: clusterFiles,
-	}
-	if !all {
-		o.Overlays.Owns = func(rel string) bool { return selected[clusterOfOverlay(rel)] }
-		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
-	}
+	o := opts.output(r)
 	if opts.SchemaDir != "" {
-		var err error
 		if o.Schema, err = schemaTree(opts); err != nil {
 			return nil, err
 		}
 	}
 	return o, nil
+}
+
+// output lays the pipeline's files out as the overlays and golden trees;
+// with --cluster, each tree owns only the selected clusters' files.
+func (opts Options) output(r *Result) *Output {
+	overlays := overlay.Files{}
+	for p, d := range r.Shared {
+		overlays[p] = d
+	}
+	golden := map[string][]byte{}
+	for _, c := range r.Clusters {
+		for p, d := range c.Overlays {
+			overlays[p] = d
+		}
+		golden[c.Name+".yaml"] = c.Golden
+	}
+	o := &Output{
+		Overlays: opts.tree(treeOverlays, opts.OutDir, overlays),
+		Golden:   opts.tree(treeGolden, opts.GoldenDir, golden),
+	}
+	if len(opts.Clusters) > 0 {
+		selected := map[string]bool{}
+		for _, n := range opts.Clusters {
+			selected[n] = true
+		}
+		o.Overlays.Owns = func(rel string) bool { return selected[clusterOfOverlay(rel)] }
+		o.Golden.Owns = func(rel string) bool { return selected[strings.TrimSuffix(rel, ".yaml")] }
+	}
+	return o
 }
 
 // tree is an output tree with the state files that go with it.

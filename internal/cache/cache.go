@@ -33,7 +33,7 @@ import (
 
 // version changes whenever the cache's layout or meaning does: an older or
 // newer cache is then simply not used.
-const version = 3
+const version = 4
 
 // Sum is the sha256 of a file's bytes.
 type Sum [sha256.Size]byte
@@ -52,21 +52,23 @@ type FileState struct {
 	Seen         int64
 }
 
+// Files maps "<tree>/<path>" (tree: overlays, golden or schema) to what
+// a build knew of the file.
+type Files map[string]FileState
+
 // Entry is what one cluster's last build recorded.
 type Entry struct {
-	// Key hashes the meshc binary, the mesh file and the cluster file.
-	Key string
-	// Network is the cluster's network, an input of every other cluster's
-	// output; Networks is the mesh's set of networks the entry was built
-	// with (sorted, comma-separated), part of its key: a cluster's output
-	// depends on it (the east-west gateway of a multi-network mesh).
-	Network  string
-	Networks string
-	// Files maps "<tree>/<path>" (tree: overlays or golden) to the file's
-	// state.
-	Files map[string]FileState
-	// Input is the cluster file's status when it was read for Key (its
-	// Sum unused): while it holds, the file is not even read again.
+	// Key is Key of everything the cluster's output was built from.
+	Key Sum
+	// Network is the cluster's network: the mesh's set of networks, an
+	// input of every cluster's output, counts it while the cluster file
+	// is the one recorded (Input).
+	Network string
+	// Files are the cluster's output files.
+	Files Files
+	// Input is the cluster file's state when it was read for Key (Sum:
+	// its bytes' hash): while its status holds, the file is not even
+	// read again.
 	Input FileState
 	// Entries are the hashes of the cluster file's namespace entries
 	// whose verdicts are in Cache.Docs.
@@ -80,20 +82,21 @@ type Doc struct {
 	JSON []byte
 }
 
-// Cache is every cluster's entry.
+// Cache is every cluster's entry, and what the meshc binary that wrote it
+// (Tool) knew independently of any cluster.
 type Cache struct {
-	Version int
-	// Mesh is MeshKey of the mesh file the entries were built with.
-	Mesh     string
+	Version  int
 	Clusters map[string]Entry
-	// Valid holds the content hashes of objects the API check passed;
-	// they depend only on the object and the meshc binary, so they are
-	// kept only while the binary is the same (Tool).
-	Tool  string
+	// Tool names the binary; what follows is kept only while it is the
+	// same, since it depends on the binary alone.
+	Tool string
+	// Valid holds the content hashes of objects the API check passed.
 	Valid [][32]byte
-	// Docs are namespace entry verdicts by the hash of the entry's text,
-	// for the same binary (Tool) too.
+	// Docs are namespace entry verdicts by the hash of the entry's text.
 	Docs map[[32]byte]Doc
+	// Schema are the JSON Schema files as the binary wrote them (they
+	// depend on nothing else); nil when it wrote none.
+	Schema Files
 }
 
 // Load reads the cache file (in meshc's state folder, internal/state); a
@@ -112,13 +115,10 @@ func Load(file string) *Cache {
 		return empty
 	}
 	if c.Tool != toolID() {
-		c.Valid, c.Docs = nil, nil
+		c.Valid, c.Docs, c.Schema = nil, nil, nil
 	}
 	return c
 }
-
-// MeshKey hashes the mesh file together with the running binary.
-func MeshKey(meshFile []byte) string { return Key(meshFile, nil) }
 
 // Save writes the cache atomically to file; "" (no state folder) saves
 // nothing.
@@ -133,19 +133,24 @@ func (c *Cache) Save(file string) error {
 	return emit.WriteState(file, c.encode())
 }
 
-// Key hashes a cluster's inputs together with the running binary.
-func Key(meshFile, clusterFile []byte) string {
+// Key is a cluster's cache key: the hash of everything its output
+// depends on, the running binary, the mesh file, the cluster file (by
+// their bytes' hashes) and the mesh's set of networks (sorted, distinct:
+// a multi-network mesh gives every cluster an east-west gateway).
+func Key(meshFile, clusterFile Sum, networks []string) Sum {
 	h := sha256.New()
 	h.Write([]byte(toolID()))
-	for _, b := range [][]byte{meshFile, clusterFile} {
-		var n [8]byte
-		for i, l := 0, uint64(len(b)); i < 8; i++ {
-			n[i] = byte(l >> (8 * i))
-		}
-		h.Write(n[:])
-		h.Write(b)
+	h.Write([]byte{0})
+	h.Write(meshFile[:])
+	h.Write(clusterFile[:])
+	for _, n := range networks {
+		// Network names are DNS labels: no NUL in them.
+		h.Write([]byte(n))
+		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	var k Sum
+	h.Sum(k[:0])
+	return k
 }
 
 var toolIDOnce = sync.OnceValue(func() string {
@@ -300,18 +305,18 @@ func Settle(full string, rec FileState) (FileState, bool) {
 	return rec, true
 }
 
-// Verify checks every file an entry recorded, under roots ("overlays" and
-// "golden" mapped to their folders). It returns the files' states as they
+// Verify checks every file recorded, under roots (tree names mapped to
+// their folders). It returns the files' states as they
 // are now when every one of them is the file meshc wrote, and whether any
 // state differs from the recorded one (a file with the same bytes whose
 // status moved, as after a copy or touch, or a racy record that the bytes
 // confirmed and that is not racy any more); ok is false otherwise.
-func (e Entry) Verify(roots map[string]string) (now map[string]FileState, changed, ok bool) {
+func (files Files) Verify(roots map[string]string) (now Files, changed, ok bool) {
 	// Called for every output file of the mesh on every run: one lstat
 	// per file into a reused buffer, and a new map only when a state
 	// moved.
 	var buf statBuf
-	for name, rec := range e.Files {
+	for name, rec := range files {
 		tree, rel, found := cut(name)
 		root, known := roots[tree]
 		if !found || !known {
@@ -348,13 +353,13 @@ func (e Entry) Verify(roots map[string]string) (now map[string]FileState, change
 			next = cur
 		}
 		if now == nil {
-			now = maps.Clone(e.Files)
+			now = maps.Clone(files)
 		}
 		now[name] = next
 		changed = true
 	}
 	if now == nil {
-		now = e.Files
+		now = files
 	}
 	return now, changed, true
 }

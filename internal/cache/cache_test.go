@@ -29,7 +29,7 @@ func TestVerify(t *testing.T) {
 	t.Run("unchanged", func(t *testing.T) {
 		root := t.TempDir()
 		e, roots := entryFor(t, root, "kind: A\n")
-		now, changed, ok := e.Verify(roots)
+		now, changed, ok := e.Files.Verify(roots)
 		assert.True(t, ok)
 		assert.False(t, changed)
 		assert.Equal(t, e.Files, now)
@@ -44,7 +44,7 @@ func TestVerify(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		require.NoError(t, os.WriteFile(full, []byte("kind: B\n"), 0o644))
 		require.NoError(t, os.Chtimes(full, fi.ModTime(), fi.ModTime()))
-		_, _, ok := e.Verify(roots)
+		_, _, ok := e.Files.Verify(roots)
 		assert.False(t, ok)
 	})
 	t.Run("touched but the same bytes", func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestVerify(t *testing.T) {
 		full := filepath.Join(root, "golden", "c.yaml")
 		later := time.Now().Add(time.Hour)
 		require.NoError(t, os.Chtimes(full, later, later))
-		now, changed, ok := e.Verify(roots)
+		now, changed, ok := e.Files.Verify(roots)
 		assert.True(t, ok, "the bytes are meshc's")
 		assert.True(t, changed, "the new status is recorded")
 		assert.Equal(t, later.UnixNano(), now["golden/c.yaml"].Mtime)
@@ -65,7 +65,7 @@ func TestVerify(t *testing.T) {
 		st.Seen = st.Ctime // recorded within the timestamp granularity
 		st.Sum = SumOf([]byte("kind: Z\n"))
 		e.Files["golden/c.yaml"] = st
-		_, _, ok := e.Verify(roots)
+		_, _, ok := e.Files.Verify(roots)
 		assert.False(t, ok, "a racy record must not be trusted on status alone")
 	})
 	t.Run("missing, replaced by a symlink, resized", func(t *testing.T) {
@@ -73,15 +73,15 @@ func TestVerify(t *testing.T) {
 		e, roots := entryFor(t, root, "kind: A\n")
 		full := filepath.Join(root, "golden", "c.yaml")
 		require.NoError(t, os.WriteFile(full, []byte("kind: AA\n"), 0o644))
-		_, _, ok := e.Verify(roots)
+		_, _, ok := e.Files.Verify(roots)
 		assert.False(t, ok)
 		require.NoError(t, os.Remove(full))
-		_, _, ok = e.Verify(roots)
+		_, _, ok = e.Files.Verify(roots)
 		assert.False(t, ok)
 		other := filepath.Join(root, "other.yaml")
 		require.NoError(t, os.WriteFile(other, []byte("kind: A\n"), 0o644))
 		require.NoError(t, os.Symlink(other, full))
-		_, _, ok = e.Verify(roots)
+		_, _, ok = e.Files.Verify(roots)
 		assert.False(t, ok)
 	})
 }
@@ -89,12 +89,16 @@ func TestVerify(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	e, _ := entryFor(t, dir, "x\n")
-	e.Key, e.Network, e.Networks = "k", "net-a", "net-a,net-b"
-	c := &Cache{Clusters: map[string]Entry{"c": e}}
+	e.Key, e.Network = Key(SumOf([]byte("mesh")), SumOf([]byte("x")), []string{"net-a", "net-b"}), "net-a"
+	schema := Files{"schema/cluster.json": {Sum: SumOf([]byte("{}")), Size: 2}}
+	c := &Cache{Clusters: map[string]Entry{"c": e}, Schema: schema}
 	file := filepath.Join(dir, "state", "cache")
 	require.NoError(t, c.Save(file))
 	got := Load(file)
 	assert.Equal(t, c.Clusters, got.Clusters)
+	assert.Equal(t, schema, got.Schema)
+	require.NoError(t, os.WriteFile(file, append([]byte(magic), 3), 0o644))
+	assert.Empty(t, Load(file).Clusters, "an older cache format is no cache")
 	require.NoError(t, os.WriteFile(file, []byte("{not gob"), 0o644))
 	assert.Empty(t, Load(file).Clusters, "a broken cache is an empty one")
 	assert.Empty(t, Load("").Clusters, "no state folder, no cache")
@@ -114,9 +118,9 @@ func TestBuildID(t *testing.T) {
 // FuzzDecode: no input crashes the decoder, and whatever decodes survives
 // an encode and decode unchanged.
 func FuzzDecode(f *testing.F) {
-	c := &Cache{Version: version, Mesh: "m", Tool: "t", Valid: [][32]byte{{1}}, Clusters: map[string]Entry{
-		"a": {Key: "k", Network: "n", Networks: "m,n", Files: map[string]FileState{"golden/a.yaml": {Size: 3, Seen: 9}}},
-	}}
+	c := &Cache{Version: version, Tool: "t", Valid: [][32]byte{{1}}, Clusters: map[string]Entry{
+		"a": {Key: Sum{7}, Network: "n", Files: Files{"golden/a.yaml": {Size: 3, Seen: 9}}},
+	}, Schema: Files{"schema/mesh.json": {Size: 2}}}
 	f.Add(c.encode())
 	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -18,7 +18,6 @@ func (c *Cache) encode() []byte {
 	b := make([]byte, 0, 64+len(c.Valid)*32+len(c.Clusters)*1500)
 	b = append(b, magic...)
 	b = binary.AppendUvarint(b, uint64(c.Version))
-	b = appendString(b, c.Mesh)
 	b = appendString(b, c.Tool)
 	b = binary.AppendUvarint(b, uint64(len(c.Valid)))
 	for _, v := range c.Valid {
@@ -37,15 +36,15 @@ func (c *Cache) encode() []byte {
 		b = appendString(b, string(d.JSON))
 		number[k] = i
 	}
-	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
 	var files []string // reused: a thousand clusters, a dozen files each
+	b, files = appendFiles(b, c.Schema, files)
+	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
 	var known []int
 	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
 		e := c.Clusters[name]
 		b = appendString(b, name)
-		b = appendString(b, e.Key)
+		b = append(b, e.Key[:]...)
 		b = appendString(b, e.Network)
-		b = appendString(b, e.Networks)
 		b = appendState(b, e.Input)
 		known = known[:0]
 		for _, k := range e.Entries {
@@ -57,18 +56,24 @@ func (c *Cache) encode() []byte {
 		for _, i := range known {
 			b = binary.AppendUvarint(b, uint64(i))
 		}
-		b = binary.AppendUvarint(b, uint64(len(e.Files)))
-		files = files[:0]
-		for f := range e.Files {
-			files = append(files, f)
-		}
-		slices.Sort(files)
-		for _, f := range files {
-			b = appendString(b, f)
-			b = appendState(b, e.Files[f])
-		}
+		b, files = appendFiles(b, e.Files, files)
 	}
 	return b
+}
+
+// appendFiles appends files in name order, sorting them in buf.
+func appendFiles(b []byte, fs Files, buf []string) ([]byte, []string) {
+	b = binary.AppendUvarint(b, uint64(len(fs)))
+	buf = buf[:0]
+	for f := range fs {
+		buf = append(buf, f)
+	}
+	slices.Sort(buf)
+	for _, f := range buf {
+		b = appendString(b, f)
+		b = appendState(b, fs[f])
+	}
+	return b, buf
 }
 
 func decode(data []byte) (*Cache, bool) {
@@ -83,7 +88,7 @@ func decode(data []byte) (*Cache, bool) {
 	if c.Version != version {
 		return nil, false
 	}
-	c.Mesh, c.Tool = r.string(), r.string()
+	c.Tool = r.string()
 	n := r.count(32)
 	c.Valid = make([][32]byte, 0, n)
 	for i := 0; i < n && !r.bad; i++ {
@@ -105,10 +110,15 @@ func decode(data []byte) (*Cache, bool) {
 		// entries would otherwise mean as many copies.
 		c.Docs[k] = Doc{Name: name, JSON: r.bytes()}
 	}
+	if schema := r.files(); len(schema) > 0 {
+		c.Schema = schema
+	}
 	clusters := r.count(1)
 	for i := 0; i < clusters && !r.bad; i++ {
 		name := r.string()
-		e := Entry{Key: r.string(), Network: r.string(), Networks: r.string()}
+		e := Entry{}
+		copy(e.Key[:], r.take(len(e.Key)))
+		e.Network = r.string()
 		e.Input = r.state()
 		entries := r.count(1)
 		if entries > 0 {
@@ -121,12 +131,7 @@ func decode(data []byte) (*Cache, bool) {
 				r.fail()
 			}
 		}
-		files := r.count(stateSize)
-		e.Files = make(map[string]FileState, files)
-		for j := 0; j < files && !r.bad; j++ {
-			f := r.string()
-			e.Files[f] = r.state()
-		}
+		e.Files = r.files()
 		c.Clusters[name] = e
 	}
 	if r.bad || len(r.b) != 0 {
@@ -211,6 +216,17 @@ func (r *reader) bytes() []byte {
 	n := r.count(1)
 	b := r.take(n)
 	return b[:len(b):len(b)]
+}
+
+// files reads what appendFiles wrote.
+func (r *reader) files() Files {
+	n := r.count(stateSize)
+	fs := make(Files, n)
+	for j := 0; j < n && !r.bad; j++ {
+		f := r.string()
+		fs[f] = r.state()
+	}
+	return fs
 }
 
 func (r *reader) byte() byte {

@@ -117,7 +117,7 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 // not a repository, an unknown revision (a *UsageError).
 func Run(opts Options) (*Result, diag.List, error) {
 	dir := opts.ClustersDir
-	in, diags := load.DirWith(dir, load.DirOptions{Skip: load.Lazy})
+	in, diags := load.DirParsing(dir, load.Lazy)
 	var now *mesh.Mesh
 	if in != nil {
 		var more diag.List
@@ -211,7 +211,7 @@ func loadBase(rev fs.FS, dir string, now *load.Input, nowMesh *mesh.Mesh, opts O
 		res.BaseMissing = true
 		return b, nil
 	}
-	in, diags := load.DirWith(dir, load.DirOptions{FS: rev, Skip: func(string, string, []byte, []byte) bool { return true }})
+	in, diags := load.DirWith(dir, load.DirOptions{FS: rev, Unparsed: func(string) bool { return true }})
 	if diags.Failed(false) || in == nil || in.Mesh == nil {
 		res.BaseProblems = errorsOnly(diags, res.Commit)
 		return b, nil

@@ -60,9 +60,10 @@ type File struct {
 	// Stem is the file name without its extension: the cluster's name.
 	Stem string
 	Data []byte
-	AST  *ast.File
-	// Info is the file's status, taken before it was read; nil for a file
-	// the caller chose not to read (DirOptions.Reuse).
+	// AST is the parsed file; nil for a file read but left unparsed
+	// (DirOptions.Unparsed), which the validator parses when it must.
+	AST *ast.File
+	// Info is the file's status, taken before it was read.
 	Info fs.FileInfo
 }
 
@@ -93,41 +94,90 @@ func known(ext string) bool {
 // the first; files that fail to parse are left out of the Input.
 func Dir(dir string) (*Input, diag.List) { return DirParsing(dir, nil) }
 
-// Lazy is a DirParsing skip function that leaves YAML cluster files
+// Lazy is a DirParsing unparsed function that leaves YAML cluster files
 // unparsed: the validator reads them in pieces when it can and parses
 // them whole when it must.
-func Lazy(path, stem string, meshData, data []byte) bool {
+func Lazy(path string) bool {
 	ext := filepath.Ext(path)
 	return ext == ".yaml" || ext == ".yml"
 }
 
 // DirParsing is Dir for callers that parse lazily or not at all: a cluster
-// file for which skip(path, stem, meshData, data) reports true is read but
-// not parsed (its AST is nil), because the caller already knows its result
-// or parses it later (Parse; validate does so for such files). The mesh
-// file is always parsed; skip nil parses everything.
-func DirParsing(dir string, skip func(path, stem string, meshData, data []byte) bool) (*Input, diag.List) {
-	return DirWith(dir, DirOptions{Skip: skip})
+// file for which unparsed(path) reports true is read but not parsed (its
+// AST is nil), because the caller parses it later (Parse; validate does so
+// for such files) or never. The mesh file is always parsed; unparsed nil
+// parses everything.
+func DirParsing(dir string, unparsed func(path string) bool) (*Input, diag.List) {
+	return DirWith(dir, DirOptions{Unparsed: unparsed})
 }
 
 // DirOptions tune DirWith.
 type DirOptions struct {
-	// Skip is DirParsing's skip.
-	Skip func(path, stem string, meshData, data []byte) bool
-	// Reuse, when it reports true for a cluster file's status, leaves the
-	// file unread (Data, AST and Info nil): the caller knows its result
-	// without its bytes. The mesh file is always read.
-	Reuse func(path, stem string, fi fs.FileInfo) bool
+	// Unparsed is DirParsing's unparsed.
+	Unparsed func(path string) bool
 	// FS, when set, is read instead of the folder dir, which then only
 	// names the files in diagnostics: meshc diff loads a git revision
 	// (internal/source) through the same code as a folder on disk.
 	FS fs.FS
 }
 
-// DirWith is Dir with options.
+// DirWith is Dir with options: Scan, then every cluster file read.
 func DirWith(dir string, o DirOptions) (*Input, diag.List) {
-	skip := o.Skip
-	fsys := o.FS
+	ls, diags := Scan(dir, o.FS)
+	if ls == nil {
+		return nil, diags
+	}
+	in := &Input{Dir: dir, Mesh: ls.Mesh}
+	for _, c := range ls.Clusters {
+		f, rd := ls.Read(c)
+		diags.Append(rd)
+		if f == nil {
+			continue
+		}
+		if o.Unparsed != nil && o.Unparsed(f.Path) {
+			in.Clusters = append(in.Clusters, f)
+			continue
+		}
+		parsed, pd := Parse(f.Path, f.Data)
+		diags.Append(pd)
+		if parsed != nil {
+			parsed.Info = f.Info
+			in.Clusters = append(in.Clusters, parsed)
+		}
+	}
+	return in, diags
+}
+
+// Listing is the clusters folder as listed, before any cluster file is
+// read: the mesh file, read and parsed, and each cluster file's status.
+// The build cache decides from it which cluster files it needs to read at
+// all (Read).
+type Listing struct {
+	Dir string
+	// Mesh is the mesh file; nil when there is none, more than one, or it
+	// does not read or parse.
+	Mesh *File
+	// Clusters are the cluster files, sorted by stem, one per cluster: of
+	// two files for one cluster, the first in name order (the other is
+	// an error of its own).
+	Clusters []Listed
+	fsys     fs.FS
+}
+
+// Listed is one cluster file as listed: where it is and its status.
+type Listed struct {
+	Path, Stem string
+	// Info is the file's status, taken when the folder was listed: a
+	// regular file of at most MaxFileSize bytes.
+	Info fs.FileInfo
+	name string // in the listing's file system
+}
+
+// Scan lists the clusters folder dir (read from fsys when set): every
+// problem with its names (no mesh file, two files for one cluster, a
+// file that is not a regular file or too big) and with the mesh file,
+// which it reads and parses. It reads no cluster file.
+func Scan(dir string, fsys fs.FS) (*Listing, diag.List) {
 	if fsys == nil {
 		fsys = os.DirFS(dir)
 	}
@@ -137,16 +187,9 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 		diags.Errorf(diag.Pos{File: dir}, "cannot read the clusters folder: %v", unwrapPathError(err))
 		return nil, diags
 	}
-	in := &Input{Dir: dir}
+	ls := &Listing{Dir: dir, fsys: fsys}
 	byStem := map[string][]string{}
-	parsed := map[string]*File{}
-	type read struct {
-		path, stem string
-		data       []byte
-		info       fs.FileInfo
-	}
-	var files []read
-	var meshData []byte
+	listed := map[string]Listed{} // by path: the regular files of fitting size
 	for _, e := range entries {
 		name := e.Name()
 		ext := filepath.Ext(name)
@@ -160,32 +203,10 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 			continue
 		}
 		byStem[stem] = append(byStem[stem], path)
-		if o.Reuse != nil && stem != MeshStem {
-			if fi, err := fs.Stat(fsys, name); err == nil && fi.Mode().IsRegular() && o.Reuse(path, stem, fi) {
-				parsed[path] = &File{Path: path, Stem: stem}
-				continue
-			}
-		}
-		data, fi, rd := readFile(fsys, name, path)
-		diags.Append(rd)
-		if data == nil {
-			continue
-		}
-		if stem == MeshStem {
-			meshData = data
-		}
-		files = append(files, read{path, stem, data, fi})
-	}
-	for _, r := range files {
-		if skip != nil && r.stem != MeshStem && len(byStem[MeshStem]) == 1 && skip(r.path, r.stem, meshData, r.data) {
-			parsed[r.path] = &File{Path: r.path, Stem: r.stem, Data: r.data, Info: r.info}
-			continue
-		}
-		f, fd := Parse(r.path, r.data)
-		diags.Append(fd)
-		if f != nil {
-			f.Info = r.info
-			parsed[r.path] = f
+		fi, sd := statFile(fsys, name, path)
+		diags.Append(sd)
+		if fi != nil {
+			listed[path] = Listed{Path: path, Stem: stem, Info: fi, name: name}
 		}
 	}
 
@@ -200,7 +221,7 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 		// Of two files for one cluster, the first in name order is read;
 		// each other one is an error of its own, so later stages do not
 		// report the same cluster twice. Of two mesh files, neither is
-		// read.
+		// read, but each is checked.
 		for _, p := range paths[1:] {
 			what := "cluster " + stem
 			if stem == MeshStem {
@@ -208,18 +229,31 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 			}
 			diags.Errorf(diag.Pos{File: p, Line: 1, Col: 1}, "two files for %s: %s and %s; keep one of them", what, filepath.Base(paths[0]), filepath.Base(p))
 		}
-		f := parsed[paths[0]]
-		switch {
-		case f == nil:
-		case stem == MeshStem:
-			if len(paths) > 1 {
-				// Which one is meant? Checking the clusters against
-				// either could blame them for the other's settings.
+		if stem != MeshStem {
+			if c, ok := listed[paths[0]]; ok {
+				ls.Clusters = append(ls.Clusters, c)
+			}
+			continue
+		}
+		for _, p := range paths {
+			c, ok := listed[p]
+			if !ok {
 				continue
 			}
-			in.Mesh = f
-		default:
-			in.Clusters = append(in.Clusters, f)
+			f, rd := ls.Read(c)
+			diags.Append(rd)
+			if f == nil {
+				continue
+			}
+			parsed, pd := Parse(f.Path, f.Data)
+			diags.Append(pd)
+			if parsed != nil && len(paths) == 1 {
+				// Of two, which one is meant? Checking the clusters
+				// against either could blame them for the other's
+				// settings.
+				parsed.Info = f.Info
+				ls.Mesh = parsed
+			}
 		}
 	}
 
@@ -229,7 +263,17 @@ func DirWith(dir string, o DirOptions) (*Input, diag.List) {
 	if len(stems)-btoi(byStem[MeshStem] != nil) == 0 {
 		diags.Errorf(diag.Pos{File: dir}, "no cluster files: add one <cluster>.yaml, .yml, .json or .cue file per cluster")
 	}
-	return in, diags
+	return ls, diags
+}
+
+// Read reads one listed file, unparsed (AST nil); its Info is the status
+// taken when it was listed, before this read.
+func (ls *Listing) Read(c Listed) (*File, diag.List) {
+	data, diags := readFile(ls.fsys, c.name, c.Path)
+	if data == nil {
+		return nil, diags
+	}
+	return &File{Path: c.Path, Stem: c.Stem, Data: data, Info: c.Info}, diags
 }
 
 func btoi(b bool) int {
@@ -239,51 +283,50 @@ func btoi(b bool) int {
 	return 0
 }
 
-// Read reads one input file as Dir does, for a caller that left it unread.
-func Read(path string) ([]byte, diag.List) {
-	data, _, diags := readFile(os.DirFS(filepath.Dir(path)), filepath.Base(path), path)
-	return data, diags
-}
-
-// readFile reads a regular file of at most MaxFileSize bytes, name in
-// fsys, reported as path. It reads through a limit, so a file that grows
-// after the size check (or a special file that reports no size) cannot
-// push past the cap. It also returns the file's status, taken before it
-// is read.
-func readFile(fsys fs.FS, name, path string) ([]byte, fs.FileInfo, diag.List) {
+// statFile takes the status of name in fsys, reported as path, and
+// refuses anything but a regular file of at most MaxFileSize bytes.
+func statFile(fsys fs.FS, name, path string) (fs.FileInfo, diag.List) {
 	var diags diag.List
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, nil, diags
+		return nil, diags
 	}
 	if !fi.Mode().IsRegular() {
 		diags.Errorf(diag.Pos{File: path}, "not a regular file; a mesh or cluster file must be a plain file")
-		return nil, nil, diags
+		return nil, diags
 	}
 	if fi.Size() > MaxFileSize {
 		diags.Errorf(diag.Pos{File: path}, "file is %d bytes; input files may be at most %d bytes (4 MiB)", fi.Size(), MaxFileSize)
-		return nil, nil, diags
+		return nil, diags
 	}
+	return fi, diags
+}
+
+// readFile reads a file statFile accepted, name in fsys, reported as
+// path. It reads through a limit, so a file that grows after the size
+// check cannot push past the cap.
+func readFile(fsys fs.FS, name, path string) ([]byte, diag.List) {
+	var diags diag.List
 	fh, err := fsys.Open(name)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, nil, diags
+		return nil, diags
 	}
 	defer fh.Close()
 	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
-		return nil, nil, diags
+		return nil, diags
 	}
 	if len(data) > MaxFileSize {
 		diags.Errorf(diag.Pos{File: path}, "file is more than %d bytes; input files may be at most %d bytes (4 MiB)", MaxFileSize, MaxFileSize)
-		return nil, nil, diags
+		return nil, diags
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	return data, fi, diags
+	return data, diags
 }
 
 // Parse parses one file's content. The format follows path's extension
