@@ -155,3 +155,21 @@ func TestSettle(t *testing.T) {
 	_, ok = Settle(full, st)
 	assert.False(t, ok)
 }
+
+// TestKey: every input of a cluster's output moves its key, and the set
+// of networks counts as a set of names (no two sets give one key).
+func TestKey(t *testing.T) {
+	m, c := SumOf([]byte("mesh")), SumOf([]byte("cluster"))
+	base := Key(m, c, []string{"net-a", "net-b"})
+	assert.Equal(t, base, Key(m, c, []string{"net-a", "net-b"}), "the same inputs, the same key")
+	for what, k := range map[string]Sum{
+		"mesh file":     Key(SumOf([]byte("mesh2")), c, []string{"net-a", "net-b"}),
+		"cluster file":  Key(m, SumOf([]byte("cluster2")), []string{"net-a", "net-b"}),
+		"a network":     Key(m, c, []string{"net-a"}),
+		"joined names":  Key(m, c, []string{"net-anet-b"}),
+		"no networks":   Key(m, c, nil),
+		"mesh, cluster": Key(c, m, []string{"net-a", "net-b"}),
+	} {
+		assert.NotEqual(t, base, k, what)
+	}
+}

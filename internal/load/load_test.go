@@ -3,10 +3,13 @@ package load
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/golemtrust/meshc/internal/diag"
@@ -176,5 +179,59 @@ func TestNumbersCUECannotHold(t *testing.T) {
 		"clusters/genua.yaml:4:4: the number 99999999999999999999 is too large (at most 9223372036854775807); quote it if you mean the text\n"
 	if got := diags.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// opens counts the files opened in a file system, the folder aside.
+type opens struct {
+	fsys fstest.MapFS
+	n    map[string]int
+}
+
+func (o *opens) Open(name string) (fs.File, error) {
+	if name != "." {
+		o.n[name]++
+	}
+	return o.fsys.Open(name)
+}
+func (o *opens) Stat(name string) (fs.FileInfo, error)      { return o.fsys.Stat(name) }
+func (o *opens) ReadDir(name string) ([]fs.DirEntry, error) { return o.fsys.ReadDir(name) }
+
+// TestScan: listing the folder reads the mesh file and no cluster file;
+// Read reads one, with the status Scan took; DirWith finds what Scan and
+// Read find.
+func TestScan(t *testing.T) {
+	o := &opens{fsys: fstest.MapFS{
+		"mesh.yaml":  {Data: []byte("meshID: m\n")},
+		"genua.yaml": {Data: []byte(cluster)},
+		"roma.json":  {Data: []byte("{not json")},
+		"roma.cue":   {Data: []byte("name: \"roma\"\n")},
+		"notes.txt":  {Data: []byte("x")},
+	}, n: map[string]int{}}
+	ls, diags := Scan("clusters", o)
+	only(t, diags, filepath.Join("clusters", "roma.json")+":1:1: two files for cluster roma: roma.cue and roma.json; keep one of them")
+	if want := map[string]int{"mesh.yaml": 1}; !maps.Equal(o.n, want) {
+		t.Fatalf("Scan opened %v, want %v", o.n, want)
+	}
+	if ls.Mesh == nil || ls.Mesh.AST == nil || string(ls.Mesh.Data) != "meshID: m\n" {
+		t.Fatalf("the mesh file is not read and parsed: %+v", ls.Mesh)
+	}
+	var stems []string
+	for _, c := range ls.Clusters {
+		stems = append(stems, c.Stem)
+	}
+	if strings.Join(stems, ",") != "genua,roma" || ls.Clusters[1].Path != filepath.Join("clusters", "roma.cue") {
+		t.Fatalf("listed %v", ls.Clusters)
+	}
+	f, diags := ls.Read(ls.Clusters[0])
+	if len(diags) != 0 || f == nil || string(f.Data) != cluster || f.AST != nil || f.Info != ls.Clusters[0].Info {
+		t.Fatalf("Read: %+v %s", f, diags)
+	}
+	if o.n["genua.yaml"] != 1 || o.n["roma.cue"] != 0 {
+		t.Fatalf("opened %v", o.n)
+	}
+	in, diags := DirWith("clusters", DirOptions{FS: o})
+	if len(diags) != 1 || len(in.Clusters) != 2 || in.Clusters[0].AST == nil || in.Clusters[1].Stem != "roma" {
+		t.Fatalf("DirWith: %+v %s", in, diags)
 	}
 }
