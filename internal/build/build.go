@@ -1,6 +1,14 @@
 // Package build is meshc's front door: it chains the stages (load,
-// validate, compile, overlay, render) into the trees emit writes or
-// checks. The CLI calls only this package and emit.
+// validate, compile, overlay, render, apicheck) into the trees emit writes
+// or checks. The CLI calls only this package and emit.
+//
+// The chain is one pure function, Run (pipeline.go): the mesh file and
+// cluster files, the selected clusters and the mesh's set of networks in,
+// each cluster's files, the mesh-wide files and the diagnostics out; no
+// file, file status, clock or cache is read. Validate and Compile are the
+// front doors over its two halves. Plan (incremental.go) is the one
+// incremental layer: the build cache around the pipeline, one memo keyed
+// per cluster by everything its output depends on, checked in one place.
 package build
 
 import (
