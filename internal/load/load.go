@@ -271,7 +271,21 @@ func readFile(fsys fs.FS, name, path string) ([]byte, fs.FileInfo, diag.List) {
 		return nil, nil, diags
 	}
 	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	// Sized from the status, one byte over to see whether the file grew
+	// since (then the rest is read too, and the cap below still holds):
+	// io.ReadAll alone grows its buffer from 512 bytes, allocating about
+	// twice the file.
+	r := io.LimitReader(fh, MaxFileSize+1)
+	data := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(r, data)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		data, err = data[:n], nil
+	case err == nil:
+		var rest []byte
+		rest, err = io.ReadAll(r)
+		data = append(data, rest...)
+	}
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
 		return nil, nil, diags
