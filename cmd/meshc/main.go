@@ -24,12 +24,31 @@ func main() {
 			fmt.Fprintf(os.Stderr, "meshc: MESHC_CPUPROFILE: %v\n", err)
 			os.Exit(cli.ExitUsage)
 		}
-		code := cli.Main(os.Args[1:], os.Stdout, os.Stderr)
+		code := run()
 		pprof.StopCPUProfile()
 		f.Close()
 		os.Exit(code)
 	}
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run())
+}
+
+// run is the command line, and with MESHC_MEMPROFILE=file a heap profile
+// of the run written at its end (`go tool pprof -sample_index=alloc_space`
+// shows what allocated, which is what the collector's work follows).
+func run() int {
+	code := cli.Main(os.Args[1:], os.Stdout, os.Stderr)
+	if p := os.Getenv("MESHC_MEMPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "meshc: MESHC_MEMPROFILE: %v\n", err)
+			return cli.ExitUsage
+		}
+	}
+	return code
 }
 
 // tuneGC trades memory the machine has for time: meshc is a short batch

@@ -15,7 +15,11 @@ import (
 const magic = "meshc-cache\x00"
 
 func (c *Cache) encode() []byte {
-	b := make([]byte, 0, 64+len(c.Valid)*32+len(c.Clusters)*1500)
+	size := 64 + len(c.Valid)*32 + len(c.Clusters)*1500
+	for _, d := range c.Docs {
+		size += 48 + len(d.Name) + len(d.JSON)
+	}
+	b := make([]byte, 0, size) // sized once: the verdicts of a fleet's entries are megabytes
 	b = append(b, magic...)
 	b = binary.AppendUvarint(b, uint64(c.Version))
 	b = appendString(b, c.Tool)
@@ -33,7 +37,8 @@ func (c *Cache) encode() []byte {
 		d := c.Docs[k]
 		b = append(b, k[:]...)
 		b = appendString(b, d.Name)
-		b = appendString(b, string(d.JSON))
+		b = binary.AppendUvarint(b, uint64(len(d.JSON)))
+		b = append(b, d.JSON...)
 		number[k] = i
 	}
 	var files []string // reused: a thousand clusters, a dozen files each

@@ -130,7 +130,14 @@ func plan(t *Tree) (*treePlan, error) {
 		}
 		paths = append(paths, f)
 	}
-	slices.Sort(paths)
+	// The index of an up-to-date tree lists exactly the planned files:
+	// then they are the old index, already sorted (a rebuild plans every
+	// file of the mesh and changes a handful).
+	if len(paths) != len(old) || !allOwned(paths, owned) {
+		slices.Sort(paths)
+	} else {
+		paths = slices.Clone(old)
+	}
 	for _, f := range paths {
 		if t.Kept[f] {
 			continue
@@ -213,6 +220,16 @@ func plan(t *Tree) (*treePlan, error) {
 	slices.SortFunc(p.changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 	p.index = mergeSorted(p.index, paths)
 	return p, nil
+}
+
+// allOwned reports whether every path is in owned.
+func allOwned(paths []string, owned map[string]bool) bool {
+	for _, f := range paths {
+		if !owned[f] {
+			return false
+		}
+	}
+	return true
 }
 
 // interrupted reports whether a run stopped while writing the tree may
@@ -611,14 +628,22 @@ func readIndex(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
+	// One string for the whole file, each entry a substring of it: an
+	// index lists every file of the tree, and it is read on every run.
+	text := string(data)
+	out := make([]string, 0, strings.Count(text, "\n")+1)
+	sorted := true
+	for line := range strings.SplitSeq(text, "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") && safePath(line) == nil {
+			sorted = sorted && (len(out) == 0 || out[len(out)-1] < line)
 			out = append(out, line)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	if !sorted { // meshc writes it sorted; a hand-edited one may not be
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out, nil
 }
 
 func writeIndex(dir string, paths []string) error {

@@ -269,7 +269,7 @@ func Scan(dir string, fsys fs.FS) (*Listing, diag.List) {
 // Read reads one listed file, unparsed (AST nil); its Info is the status
 // taken when it was listed, before this read.
 func (ls *Listing) Read(c Listed) (*File, diag.List) {
-	data, diags := readFile(ls.fsys, c.name, c.Path)
+	data, diags := readFile(ls.fsys, c.name, c.Path, c.Info)
 	if data == nil {
 		return nil, diags
 	}
@@ -304,9 +304,9 @@ func statFile(fsys fs.FS, name, path string) (fs.FileInfo, diag.List) {
 }
 
 // readFile reads a file statFile accepted, name in fsys, reported as
-// path. It reads through a limit, so a file that grows after the size
-// check cannot push past the cap.
-func readFile(fsys fs.FS, name, path string) ([]byte, diag.List) {
+// path, of the status fi. It reads through a limit, so a file that grows
+// after the size check cannot push past the cap.
+func readFile(fsys fs.FS, name, path string, fi fs.FileInfo) ([]byte, diag.List) {
 	var diags diag.List
 	fh, err := fsys.Open(name)
 	if err != nil {
@@ -314,7 +314,21 @@ func readFile(fsys fs.FS, name, path string) ([]byte, diag.List) {
 		return nil, diags
 	}
 	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	// Sized from the status, one byte over to see whether the file grew
+	// since (then the rest is read too, and the cap below still holds):
+	// io.ReadAll alone grows its buffer from 512 bytes, allocating about
+	// twice the file.
+	r := io.LimitReader(fh, MaxFileSize+1)
+	data := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(r, data)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		data, err = data[:n], nil
+	case err == nil:
+		var rest []byte
+		rest, err = io.ReadAll(r)
+		data = append(data, rest...)
+	}
 	if err != nil {
 		diags.Errorf(diag.Pos{File: path}, "cannot read: %v", unwrapPathError(err))
 		return nil, diags

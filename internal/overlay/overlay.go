@@ -260,16 +260,23 @@ func encodeReusing(printed Printed, docs []compile.Doc) []byte {
 	if printed == nil {
 		return Encode(docs...)
 	}
-	var buf []byte
+	// Each document's bytes first, then one buffer of the exact size: a
+	// cluster's files are most of a build's output, held until written.
+	parts := make([][]byte, len(docs))
+	size := 0
 	for i, d := range docs {
+		y, ok := printed(d)
+		if !ok {
+			y = Encode(d)
+		}
+		parts[i], size = y, size+len(y)+len("---\n")
+	}
+	buf := make([]byte, 0, size)
+	for i, y := range parts {
 		if i > 0 {
 			buf = append(buf, "---\n"...)
 		}
-		if y, ok := printed(d); ok {
-			buf = append(buf, y...)
-		} else {
-			buf = append(buf, Encode(d)...)
-		}
+		buf = append(buf, y...)
 	}
 	return buf
 }

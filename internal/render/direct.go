@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/resid"
 
@@ -50,7 +51,11 @@ func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 	sort.Slice(entries, func(i, j int) bool {
 		return legacyLess(entries[i].id, entries[j].id, entries[i].key, entries[j].key)
 	})
-	var buf []byte
+	// Printed into a pooled scratch buffer, then copied once into one of
+	// the exact size: the golden bytes are held until written, and
+	// growing them by appending would allocate about twice their size.
+	sp := scratch.Get().(*[]byte)
+	buf := (*sp)[:0]
 	spans := make([][2]int, len(entries))
 	for i, e := range entries {
 		if i > 0 && entries[i-1].id == e.id {
@@ -69,12 +74,18 @@ func ObjectsEach(objs []compile.Doc) ([]byte, []Rendered, error) {
 		buf = yamlenc.Append(buf, e.doc)
 		spans[i] = [2]int{start, len(buf)}
 	}
+	golden := append(make([]byte, 0, len(buf)), buf...)
+	*sp = buf
+	scratch.Put(sp)
 	out := make([]Rendered, len(entries))
 	for i, e := range entries {
-		out[i] = Rendered{Doc: e.doc, Bytes: buf[spans[i][0]:spans[i][1]:spans[i][1]]}
+		out[i] = Rendered{Doc: e.doc, Bytes: golden[spans[i][0]:spans[i][1]:spans[i][1]]}
 	}
-	return buf, out, nil
+	return golden, out, nil
 }
+
+// scratch holds ObjectsEach's printing buffers between clusters.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // legacyLess is kustomize's legacy resource order (api/internal/builtins
 // SortOrderTransformer, which Go cannot import): by kind priority, then

@@ -75,20 +75,34 @@ type pathElem struct {
 }
 
 // walk writes an entry's shape key into key and its scalars' leaf keys
-// into leaves.
+// into leaves. Walks are pooled (walks): every namespace entry of a run
+// takes one, and its buffers are what the fast path would otherwise
+// allocate afresh per entry.
 type walk struct {
 	key    []byte
 	path   []byte     // the current path as text, for leaf keys
 	elems  []pathElem // the current path
 	all    []pathElem // every leaf's path, one after the other
+	keys   []byte     // every leaf's key, one after the other
 	leaves []leafRef
 }
 
 type leafRef struct {
-	key        string // path, NUL, kind, text
-	start, end int    // its path in walk.all
-	v          *load.Plain
+	kstart, kend int // its key in walk.keys: path, NUL, kind, text
+	start, end   int // its path in walk.all
+	v            *load.Plain
 }
+
+// leafKey is l's key, valid until the walk is reset.
+func (w *walk) leafKey(l leafRef) []byte { return w.keys[l.kstart:l.kend] }
+
+// reset empties w for the next entry, keeping its buffers.
+func (w *walk) reset() {
+	clear(w.leaves) // drop the entry's values for the collector
+	w.key, w.path, w.elems, w.all, w.keys, w.leaves = w.key[:0], w.path[:0], w.elems[:0], w.all[:0], w.keys[:0], w.leaves[:0]
+}
+
+var walks = sync.Pool{New: func() any { return new(walk) }}
 
 func (w *walk) value(v *load.Plain) {
 	switch v.Kind {
@@ -118,9 +132,10 @@ func (w *walk) value(v *load.Plain) {
 		w.key = append(w.key, byte(v.Kind))
 		n := len(w.path)
 		w.path = append(append(w.path, 0, byte(v.Kind)), v.Text...)
-		start := len(w.all)
+		start, kstart := len(w.all), len(w.keys)
 		w.all = append(w.all, w.elems...)
-		w.leaves = append(w.leaves, leafRef{key: string(w.path), start: start, end: len(w.all), v: v})
+		w.keys = append(w.keys, w.path...)
+		w.leaves = append(w.leaves, leafRef{kstart: kstart, kend: len(w.keys), start: start, end: len(w.all), v: v})
 		w.path = w.path[:n]
 	}
 }
@@ -133,18 +148,19 @@ func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *
 	if !ok {
 		return "", nil, nil, false
 	}
-	var w walk
+	w := walks.Get().(*walk)
+	defer func() { w.reset(); walks.Put(w) }()
 	w.value(v)
 	s.mu.Lock()
 	sh := s.shapes[string(w.key)]
 	s.mu.Unlock()
 	if sh == nil {
-		sh = s.learn(sch, path, text, v, &w)
+		sh = s.learn(sch, path, text, v, w)
 		if sh == nil {
 			return "", nil, nil, false
 		}
 	}
-	if !sh.usable || !s.leavesOK(sch, &w) {
+	if !sh.usable || !s.leavesOK(sch, w) {
 		return "", nil, nil, false
 	}
 	return name, v, sh.tmpl, true
@@ -327,7 +343,7 @@ func (s *shapes) leavesOK(sch *schema, w *walk) bool {
 	var unknown []leafRef
 	s.mu.Lock()
 	for _, l := range w.leaves {
-		ok, known := s.leaves[l.key]
+		ok, known := s.leaves[string(w.leafKey(l))]
 		if !known {
 			unknown = append(unknown, l)
 		} else if !ok {
@@ -339,7 +355,7 @@ func (s *shapes) leavesOK(sch *schema, w *walk) bool {
 	for _, l := range unknown {
 		ok := leafOK(sch, w.all[l.start:l.end], l.v)
 		s.mu.Lock()
-		s.leaves[l.key] = ok
+		s.leaves[string(w.leafKey(l))] = ok
 		s.mu.Unlock()
 		if !ok {
 			return false
