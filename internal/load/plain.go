@@ -19,6 +19,11 @@ const (
 	PlainList   PlainKind = 'l'
 	PlainString PlainKind = 's'
 	PlainInt    PlainKind = 'i'
+	// PlainFloat is a number with a fraction or exponent, as JSON writes
+	// it. The parsers here never return one (YAML readers disagree on
+	// such words); it is for plain data decoded from JSON, such as the
+	// mesh's defaults (internal/validate).
+	PlainFloat PlainKind = 'f'
 )
 
 // ParsePlainEntry reads one namespace entry's text (as SplitNamespaces cut
@@ -46,6 +51,21 @@ func ParsePlainEntry(text []byte) (name string, value *Plain, ok bool) {
 		return "", nil, false
 	}
 	return v.Keys[0], v.Vals[0], true
+}
+
+// ParsePlainMap reads a file's top-level map (a cluster file's head, as
+// SplitNamespaces cut it) in ParsePlainEntry's subset; ok is false for
+// anything outside it.
+func ParsePlainMap(text []byte) (value *Plain, ok bool) {
+	p := plainParser{}
+	if !p.lines(string(text)) || len(p.ls) == 0 || p.ls[0].indent != 0 {
+		return nil, false
+	}
+	v, ok := p.block(0, 0)
+	if !ok || p.i != len(p.ls) || v.Kind != PlainMap {
+		return nil, false
+	}
+	return v, true
 }
 
 type plainLine struct {
