@@ -74,12 +74,25 @@ type plainLine struct {
 }
 
 type plainParser struct {
-	ls []plainLine
-	i  int // the next line
+	ls    []plainLine
+	i     int     // the next line
+	nodes []Plain // where new values are taken from, a chunk at a time
+}
+
+// node returns a new value. Values are taken from chunks: an entry has a
+// few dozen, each its own allocation otherwise, and they live and die
+// together.
+func (p *plainParser) node(kind PlainKind, text string) *Plain {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]Plain, 0, 32)
+	}
+	p.nodes = append(p.nodes, Plain{Kind: kind, Text: text})
+	return &p.nodes[len(p.nodes)-1]
 }
 
 // lines splits text into its lines that are neither blank nor comments.
 func (p *plainParser) lines(text string) bool {
+	p.ls = make([]plainLine, 0, strings.Count(text, "\n")+1)
 	for _, c := range text {
 		if (c < 0x20 || c > 0x7e) && c != '\n' {
 			return false // a tab, a control or a non-ASCII character
@@ -120,7 +133,7 @@ func (p *plainParser) block(indent, depth int) (*Plain, bool) {
 func isItem(t string) bool { return len(t) >= 2 && t[0] == '-' && t[1] == ' ' }
 
 func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
-	m := &Plain{Kind: PlainMap}
+	m := p.node(PlainMap, "")
 	for p.i < len(p.ls) && p.ls[p.i].indent == indent {
 		t := p.ls[p.i].text
 		if isItem(t) {
@@ -154,7 +167,7 @@ func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 				return nil, false
 			}
 			var ok bool
-			if v, ok = inlineValue(r, depth+1); !ok {
+			if v, ok = p.inlineValue(r, depth+1); !ok {
 				return nil, false
 			}
 		}
@@ -168,7 +181,7 @@ func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 }
 
 func (p *plainParser) list(indent, depth int) (*Plain, bool) {
-	l := &Plain{Kind: PlainList}
+	l := p.node(PlainList, "")
 	for p.i < len(p.ls) && p.ls[p.i].indent == indent && isItem(p.ls[p.i].text) {
 		t := p.ls[p.i].text[1:]
 		n := 0
@@ -189,7 +202,7 @@ func (p *plainParser) list(indent, depth int) (*Plain, bool) {
 			l.Vals = append(l.Vals, v)
 			continue
 		}
-		v, ok := inlineValue(t, depth+1)
+		v, ok := p.inlineValue(t, depth+1)
 		if !ok {
 			return nil, false
 		}
@@ -214,8 +227,8 @@ func (m *Plain) Has(key string) bool {
 
 // inlineValue reads the value that ends a line: a flow map or list, or a
 // scalar, then nothing but spaces and a comment.
-func inlineValue(t string, depth int) (*Plain, bool) {
-	v, n, ok := flowValue(t, 0, depth, false)
+func (p *plainParser) inlineValue(t string, depth int) (*Plain, bool) {
+	v, n, ok := p.flowValue(t, 0, depth, false)
 	if !ok {
 		return nil, false
 	}
@@ -228,13 +241,13 @@ func inlineValue(t string, depth int) (*Plain, bool) {
 }
 
 // flowValue reads one value starting at t[i]; n is the offset after it.
-func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
+func (p *plainParser) flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if depth > MaxDepth || i >= len(t) {
 		return nil, 0, false
 	}
 	switch t[i] {
 	case '{':
-		m := &Plain{Kind: PlainMap}
+		m := p.node(PlainMap, "")
 		i = skipAt(t, i+1)
 		if i < len(t) && t[i] == '}' {
 			return m, i + 1, true
@@ -248,7 +261,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 			if classify(t[i:i+k]) != PlainString || m.Has(key) {
 				return nil, 0, false
 			}
-			val, j, ok := flowValue(t, skipAt(t, i+k+1), depth+1, true)
+			val, j, ok := p.flowValue(t, skipAt(t, i+k+1), depth+1, true)
 			if !ok {
 				return nil, 0, false
 			}
@@ -268,13 +281,13 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 			}
 		}
 	case '[':
-		l := &Plain{Kind: PlainList}
+		l := p.node(PlainList, "")
 		i = skipAt(t, i+1)
 		if i < len(t) && t[i] == ']' {
 			return l, i + 1, true
 		}
 		for {
-			val, j, ok := flowValue(t, i, depth+1, true)
+			val, j, ok := p.flowValue(t, i, depth+1, true)
 			if !ok {
 				return nil, 0, false
 			}
@@ -306,7 +319,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 		if n < len(t) && t[n] == q {
 			return nil, 0, false // '' inside a single-quoted string
 		}
-		return &Plain{Kind: PlainString, Text: s}, n, true
+		return p.node(PlainString, s), n, true
 	}
 	j := i
 	for j < len(t) && plainChar(t[j]) {
@@ -322,7 +335,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if kind == 0 {
 		return nil, 0, false
 	}
-	return &Plain{Kind: kind, Text: t[i:j]}, j, true
+	return p.node(kind, t[i:j]), j, true
 }
 
 // plainChar reports whether c may appear in a plain scalar of the subset.
