@@ -266,25 +266,7 @@ func TestHeadShapeEqualsCUE(t *testing.T) {
 	}
 	heads := shapeHeads(t, sch)
 	decided, refused := 0, 0
-	check := func(h headCase, head []byte) bool {
-		t.Helper()
-		var doc clusterDoc
-		if !fastHead(h.w, sch, h.path, head, &doc) {
-			return false
-		}
-		js, ok := headByCUE(h.w, sch, h.path, head)
-		if !ok {
-			t.Fatalf("fastHead accepts a head CUE refuses:\n%s", head)
-		}
-		var want clusterDoc
-		if err := json.Unmarshal(js, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(doc, want) {
-			t.Fatalf("fastHead reads another value than CUE:\nshape: %+v\ncue:   %s\n%s", doc, js, head)
-		}
-		return true
-	}
+	check := func(h headCase, head []byte) bool { return headAgrees(t, h.w, sch, h.path, head) }
 	for _, h := range heads {
 		if check(h, h.head) {
 			decided++
@@ -322,21 +304,27 @@ func FuzzHeadShapeEqualsCUE(f *testing.F) {
 		f.Add(h.head)
 	}
 	w := heads[len(heads)-1].w // a generated mesh's: defaults, and shapes learnt
-	f.Fuzz(func(t *testing.T, head []byte) {
-		var doc clusterDoc
-		if !fastHead(w, sch, "f.yaml", head, &doc) {
-			return
-		}
-		js, ok := headByCUE(w, sch, "f.yaml", head)
-		if !ok {
-			t.Fatalf("fastHead accepts a head CUE refuses:\n%q", head)
-		}
-		var want clusterDoc
-		if err := json.Unmarshal(js, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(doc, want) {
-			t.Fatalf("fastHead reads another value than CUE:\nshape: %+v\ncue:   %s\n%q", doc, js, head)
-		}
-	})
+	f.Fuzz(func(t *testing.T, head []byte) { headAgrees(t, w, sch, "f.yaml", head) })
+}
+
+// headAgrees reports whether fastHead decides head, and fails t unless
+// unifying it whole with CUE accepts it with the same value.
+func headAgrees(t *testing.T, w *worker, sch *schema, path string, head []byte) bool {
+	t.Helper()
+	var doc clusterDoc
+	if !fastHead(w, sch, path, head, &doc) {
+		return false
+	}
+	js, ok := headByCUE(w, sch, path, head)
+	if !ok {
+		t.Fatalf("fastHead accepts a head CUE refuses:\n%q", head)
+	}
+	var want clusterDoc
+	if err := json.Unmarshal(js, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("fastHead reads another value than CUE:\nshape: %+v\ncue:   %s\n%q", doc, js, head)
+	}
+	return true
 }
