@@ -19,6 +19,11 @@ const (
 	PlainList   PlainKind = 'l'
 	PlainString PlainKind = 's'
 	PlainInt    PlainKind = 'i'
+	// PlainFloat is a number with a fraction or exponent, as JSON writes
+	// it. The parsers here never return one (YAML readers disagree on
+	// such words); it is for plain data decoded from JSON, such as the
+	// mesh's defaults (internal/validate).
+	PlainFloat PlainKind = 'f'
 )
 
 // ParsePlainEntry reads one namespace entry's text (as SplitNamespaces cut
@@ -48,18 +53,46 @@ func ParsePlainEntry(text []byte) (name string, value *Plain, ok bool) {
 	return v.Keys[0], v.Vals[0], true
 }
 
+// ParsePlainMap reads a file's top-level map (a cluster file's head, as
+// SplitNamespaces cut it) in ParsePlainEntry's subset; ok is false for
+// anything outside it.
+func ParsePlainMap(text []byte) (value *Plain, ok bool) {
+	p := plainParser{}
+	if !p.lines(string(text)) || len(p.ls) == 0 || p.ls[0].indent != 0 {
+		return nil, false
+	}
+	v, ok := p.block(0, 0)
+	if !ok || p.i != len(p.ls) || v.Kind != PlainMap {
+		return nil, false
+	}
+	return v, true
+}
+
 type plainLine struct {
 	indent int
 	text   string // after the indentation, without the line break
 }
 
 type plainParser struct {
-	ls []plainLine
-	i  int // the next line
+	ls    []plainLine
+	i     int     // the next line
+	nodes []Plain // where new values are taken from, a chunk at a time
+}
+
+// node returns a new value. Values are taken from chunks: an entry has a
+// few dozen, each its own allocation otherwise, and they live and die
+// together.
+func (p *plainParser) node(kind PlainKind, text string) *Plain {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]Plain, 0, 32)
+	}
+	p.nodes = append(p.nodes, Plain{Kind: kind, Text: text})
+	return &p.nodes[len(p.nodes)-1]
 }
 
 // lines splits text into its lines that are neither blank nor comments.
 func (p *plainParser) lines(text string) bool {
+	p.ls = make([]plainLine, 0, strings.Count(text, "\n")+1)
 	for _, c := range text {
 		if (c < 0x20 || c > 0x7e) && c != '\n' {
 			return false // a tab, a control or a non-ASCII character
@@ -100,7 +133,7 @@ func (p *plainParser) block(indent, depth int) (*Plain, bool) {
 func isItem(t string) bool { return len(t) >= 2 && t[0] == '-' && t[1] == ' ' }
 
 func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
-	m := &Plain{Kind: PlainMap}
+	m := p.node(PlainMap, "")
 	for p.i < len(p.ls) && p.ls[p.i].indent == indent {
 		t := p.ls[p.i].text
 		if isItem(t) {
@@ -134,7 +167,7 @@ func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 				return nil, false
 			}
 			var ok bool
-			if v, ok = inlineValue(r, depth+1); !ok {
+			if v, ok = p.inlineValue(r, depth+1); !ok {
 				return nil, false
 			}
 		}
@@ -148,7 +181,7 @@ func (p *plainParser) mapping(indent, depth int) (*Plain, bool) {
 }
 
 func (p *plainParser) list(indent, depth int) (*Plain, bool) {
-	l := &Plain{Kind: PlainList}
+	l := p.node(PlainList, "")
 	for p.i < len(p.ls) && p.ls[p.i].indent == indent && isItem(p.ls[p.i].text) {
 		t := p.ls[p.i].text[1:]
 		n := 0
@@ -169,7 +202,7 @@ func (p *plainParser) list(indent, depth int) (*Plain, bool) {
 			l.Vals = append(l.Vals, v)
 			continue
 		}
-		v, ok := inlineValue(t, depth+1)
+		v, ok := p.inlineValue(t, depth+1)
 		if !ok {
 			return nil, false
 		}
@@ -194,8 +227,8 @@ func (m *Plain) Has(key string) bool {
 
 // inlineValue reads the value that ends a line: a flow map or list, or a
 // scalar, then nothing but spaces and a comment.
-func inlineValue(t string, depth int) (*Plain, bool) {
-	v, n, ok := flowValue(t, 0, depth, false)
+func (p *plainParser) inlineValue(t string, depth int) (*Plain, bool) {
+	v, n, ok := p.flowValue(t, 0, depth, false)
 	if !ok {
 		return nil, false
 	}
@@ -208,13 +241,13 @@ func inlineValue(t string, depth int) (*Plain, bool) {
 }
 
 // flowValue reads one value starting at t[i]; n is the offset after it.
-func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
+func (p *plainParser) flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if depth > MaxDepth || i >= len(t) {
 		return nil, 0, false
 	}
 	switch t[i] {
 	case '{':
-		m := &Plain{Kind: PlainMap}
+		m := p.node(PlainMap, "")
 		i = skipAt(t, i+1)
 		if i < len(t) && t[i] == '}' {
 			return m, i + 1, true
@@ -228,7 +261,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 			if classify(t[i:i+k]) != PlainString || m.Has(key) {
 				return nil, 0, false
 			}
-			val, j, ok := flowValue(t, skipAt(t, i+k+1), depth+1, true)
+			val, j, ok := p.flowValue(t, skipAt(t, i+k+1), depth+1, true)
 			if !ok {
 				return nil, 0, false
 			}
@@ -248,13 +281,13 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 			}
 		}
 	case '[':
-		l := &Plain{Kind: PlainList}
+		l := p.node(PlainList, "")
 		i = skipAt(t, i+1)
 		if i < len(t) && t[i] == ']' {
 			return l, i + 1, true
 		}
 		for {
-			val, j, ok := flowValue(t, i, depth+1, true)
+			val, j, ok := p.flowValue(t, i, depth+1, true)
 			if !ok {
 				return nil, 0, false
 			}
@@ -286,7 +319,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 		if n < len(t) && t[n] == q {
 			return nil, 0, false // '' inside a single-quoted string
 		}
-		return &Plain{Kind: PlainString, Text: s}, n, true
+		return p.node(PlainString, s), n, true
 	}
 	j := i
 	for j < len(t) && plainChar(t[j]) {
@@ -302,7 +335,7 @@ func flowValue(t string, i, depth int, inFlow bool) (v *Plain, n int, ok bool) {
 	if kind == 0 {
 		return nil, 0, false
 	}
-	return &Plain{Kind: kind, Text: t[i:j]}, j, true
+	return p.node(kind, t[i:j]), j, true
 }
 
 // plainChar reports whether c may appear in a plain scalar of the subset.

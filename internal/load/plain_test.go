@@ -67,13 +67,51 @@ func FuzzParsePlainEntry(f *testing.F) {
 		if _, _, ok := ParsePlainEntry(text); ok {
 			checkPlain(t, text)
 		}
+		if _, ok := ParsePlainMap(text); ok {
+			checkPlainMap(t, text)
+		}
 	})
+}
+
+// TestParsePlainMap reads cluster heads as Parse does, and refuses what is
+// not a top-level map in the subset.
+func TestParsePlainMap(t *testing.T) {
+	for _, text := range []string{
+		"# a head\nname: cluster-0001\nnetwork: network-a\ncontrolPlane:\n  revision: \"1-21\"\n  tags: {stable: \"1-21\"}\n",
+		"name: x\n",
+	} {
+		if _, ok := ParsePlainMap([]byte(text)); !ok {
+			t.Fatalf("refused: %q", text)
+		}
+		checkPlainMap(t, []byte(text))
+	}
+	for _, text := range []string{"", "  name: x\n", "- a\n", "name: x\n  bad: y\n", "name: yes\n", "sampling: 0.5\n"} {
+		if _, ok := ParsePlainMap([]byte(text)); ok {
+			t.Errorf("accepted: %q", text)
+		}
+	}
+	for _, s := range plainSeeds {
+		if _, ok := ParsePlainMap([]byte(s)); ok {
+			checkPlainMap(t, []byte(s))
+		}
+	}
+}
+
+func checkPlainMap(t *testing.T, text []byte) {
+	t.Helper()
+	v, _ := ParsePlainMap(text)
+	comparePlain(t, plainData(v), text)
 }
 
 func checkPlain(t *testing.T, text []byte) {
 	t.Helper()
 	name, v, _ := ParsePlainEntry(text)
-	got := map[string]any{name: plainData(v)}
+	comparePlain(t, map[string]any{name: plainData(v)}, text)
+}
+
+// comparePlain requires Parse and CUE to read text as got.
+func comparePlain(t *testing.T, got any, text []byte) {
+	t.Helper()
 	f, d := Parse("f.yaml", text)
 	if f == nil || len(d) > 0 {
 		t.Fatalf("ParsePlainEntry accepts what Parse refuses: %v\n%q", d, text)
@@ -88,7 +126,7 @@ func checkPlain(t *testing.T, text []byte) {
 	if err := dec.Decode(&want); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(any(got), want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ParsePlainEntry reads something else than Parse:\nplain: %#v\nparse: %#v\n%q", got, want, text)
 	}
 }

@@ -72,7 +72,8 @@ func (w *worker) adopt(sch *schema) {
 type entryMemo struct {
 	mu     sync.Mutex
 	m      map[string]*entryVerdict
-	shapes *shapes
+	shapes *shapes    // of namespace entries
+	heads  *shapes    // of cluster heads (fastHead)
 	store  EntryStore // nil: nothing from or for other runs
 }
 
@@ -98,7 +99,7 @@ type EntryStore interface {
 }
 
 func newEntryMemo(store EntryStore) *entryMemo {
-	return &entryMemo{m: map[string]*entryVerdict{}, shapes: newShapes(), store: store}
+	return &entryMemo{m: map[string]*entryVerdict{}, shapes: newShapes(namespaceRoot), heads: newShapes(clusterRoot), store: store}
 }
 
 func (m *entryMemo) get(sch *schema, path string, text []byte) *entryVerdict {
@@ -193,22 +194,12 @@ func checkEntry(sch *schema, path string, text []byte) (*entryVerdict, []byte) {
 	return v, doc
 }
 
-// fastCluster validates a cluster file on the fast path. ok is false when
-// the file must take the full path instead; the result is then unset.
-func fastCluster(w *worker, f *load.File) (c *mesh.Cluster, ok bool) {
-	if ext := filepath.Ext(f.Path); ext != ".yaml" && ext != ".yml" || w.info.file == nil {
-		return nil, false
-	}
-	head, entries, ok := load.SplitNamespaces(f.Data)
-	if !ok || len(entries) > load.MaxEntries {
-		return nil, false
-	}
-	hf, diags := load.Parse(f.Path, head)
+// headByCUE unifies a cluster file's head (the file without namespaces)
+// with #Cluster, the mesh's defaults filled in, and returns its value as
+// JSON; false when it is not valid.
+func headByCUE(w *worker, sch *schema, path string, head []byte) ([]byte, bool) {
+	hf, diags := load.Parse(path, head)
 	if hf == nil || len(diags) > 0 {
-		return nil, false
-	}
-	sch, ok := w.schema()
-	if !ok {
 		return nil, false
 	}
 	raw := sch.ctx.BuildFile(hf.AST)
@@ -224,9 +215,56 @@ func fastCluster(w *worker, f *load.File) (c *mesh.Cluster, ok bool) {
 	if u.Err() != nil || u.Validate(cue.Concrete(true)) != nil {
 		return nil, false
 	}
-	var doc clusterDoc
-	if decode(u, &doc) != nil {
+	js, err := u.MarshalJSON()
+	return js, err == nil
+}
+
+// fastHead decides a cluster file's head by its shape and scalars (see
+// shapes) when it is in load.ParsePlainMap's subset, and decodes it into
+// doc as headByCUE's JSON would be; false when it cannot, and the head is
+// then unified whole. The mesh's defaults are merged in first, as
+// withDefaults does: the value decided is the one CUE would unify.
+func fastHead(w *worker, sch *schema, path string, head []byte, doc *clusterDoc) bool {
+	if !w.info.headsByShape {
+		return false
+	}
+	pv, ok := load.ParsePlainMap(head)
+	if !ok || pv.Has("namespaces") {
+		return false
+	}
+	v := mergeDefaults(pv, w.info.headDefaults)
+	t, ok := w.memo.heads.decideValue(sch, v, func() ([]byte, bool) { return headByCUE(w, sch, path, head) })
+	if !ok {
+		return false
+	}
+	var d clusterDoc // not doc: a failed decode must leave it as it was
+	if json.Unmarshal(render(nil, v, t), &d) != nil {
+		return false
+	}
+	*doc = d
+	return true
+}
+
+// fastCluster validates a cluster file on the fast path. ok is false when
+// the file must take the full path instead; the result is then unset.
+func fastCluster(w *worker, f *load.File) (c *mesh.Cluster, ok bool) {
+	if ext := filepath.Ext(f.Path); ext != ".yaml" && ext != ".yml" || w.info.file == nil {
 		return nil, false
+	}
+	head, entries, ok := load.SplitNamespaces(f.Data)
+	if !ok || len(entries) > load.MaxEntries {
+		return nil, false
+	}
+	sch, ok := w.schema()
+	if !ok {
+		return nil, false
+	}
+	var doc clusterDoc
+	if !fastHead(w, sch, f.Path, head, &doc) {
+		js, ok := headByCUE(w, sch, f.Path, head)
+		if !ok || json.Unmarshal(js, &doc) != nil {
+			return nil, false
+		}
 	}
 	doc.Namespaces = make(map[string]namespaceDoc, len(entries))
 	for _, e := range entries {

@@ -101,23 +101,28 @@ func (r *rules) warnf(p []cue.Selector, format string, args ...any) {
 
 // field builds a path: strings are field names, ints list indices.
 func field(parts ...any) []cue.Selector {
-	p := make([]cue.Selector, len(parts))
-	for i, x := range parts {
+	return appendField(make([]cue.Selector, 0, len(parts)), parts)
+}
+
+func appendField(p []cue.Selector, parts []any) []cue.Selector {
+	for _, x := range parts {
 		switch x := x.(type) {
 		case int:
-			p[i] = cue.Index(x)
+			p = append(p, cue.Index(x))
 		case string:
-			p[i] = cue.Str(x)
+			p = append(p, cue.Str(x))
 		case cue.Selector:
-			p[i] = x
+			p = append(p, x)
 		}
 	}
 	return p
 }
 
-// sub extends a path.
+// sub extends a path (a new slice: p is shared by its siblings). Every
+// field the rules look at gets one, errors or not, so it is one
+// allocation.
 func sub(p []cue.Selector, parts ...any) []cue.Selector {
-	return append(p[:len(p):len(p)], field(parts...)...)
+	return appendField(append(make([]cue.Selector, 0, len(p)+len(parts)), p...), parts)
 }
 
 func (r *rules) cluster(d *clusterDoc) *mesh.Cluster {

@@ -43,15 +43,27 @@ import (
 // the subset, of a new shape, or with a scalar CUE refuses goes to
 // checkEntry, and a file with an entry that fails there goes down the full
 // path, which reports every problem at its position.
+//
+// A cluster file's head (every field but namespaces, with the mesh's
+// defaults merged in) is decided the same way against #Cluster, whose
+// fields refer to no other field either: a fleet's heads differ in their
+// names and networks, and share a handful of shapes.
 type shapes struct {
+	root   func(*schema) cue.Value // the definition values are decided against
 	mu     sync.Mutex
 	shapes map[string]*shape // by shape key
 	leaves map[string]bool   // by leaf key: path, kind and text
 }
 
-func newShapes() *shapes {
-	return &shapes{shapes: map[string]*shape{}, leaves: map[string]bool{}}
+// newShapes returns an empty memo of shapes of values of root's
+// definition: #Namespace for namespace entries (namespaceRoot), #Cluster
+// for cluster heads (clusterRoot).
+func newShapes(root func(*schema) cue.Value) *shapes {
+	return &shapes{root: root, shapes: map[string]*shape{}, leaves: map[string]bool{}}
 }
+
+func namespaceRoot(sch *schema) cue.Value { return sch.namespace }
+func clusterRoot(sch *schema) cue.Value   { return sch.cluster }
 
 // shape is what CUE said of a shape's representative.
 type shape struct {
@@ -148,6 +160,18 @@ func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *
 	if !ok {
 		return "", nil, nil, false
 	}
+	t, ok = s.decideValue(sch, v, func() ([]byte, bool) {
+		verdict, doc := checkEntry(sch, path, text)
+		return doc, verdict.ok
+	})
+	return name, v, t, ok
+}
+
+// decideValue returns the template of v's shape when v is valid by its
+// shape and scalars, or ok false when it must be unified whole. whole
+// unifies v whole, for the first value of a shape (the representative):
+// its decoded value as JSON, or false when CUE refuses it.
+func (s *shapes) decideValue(sch *schema, v *load.Plain, whole func() ([]byte, bool)) (*tmpl, bool) {
 	w := walks.Get().(*walk)
 	defer func() { w.reset(); walks.Put(w) }()
 	w.value(v)
@@ -155,23 +179,23 @@ func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *
 	sh := s.shapes[string(w.key)]
 	s.mu.Unlock()
 	if sh == nil {
-		sh = s.learn(sch, path, text, v, w)
+		sh = s.learn(sch, v, w, whole)
 		if sh == nil {
-			return "", nil, nil, false
+			return nil, false
 		}
 	}
 	if !sh.usable || !s.leavesOK(sch, w) {
-		return "", nil, nil, false
+		return nil, false
 	}
-	return name, v, sh.tmpl, true
+	return sh.tmpl, true
 }
 
-// learn unifies an entry of a new shape whole and remembers the shape when
-// CUE accepts it; nil when it does not (the entry is then not valid, and
-// the next entry of the shape is tried as a representative again).
-func (s *shapes) learn(sch *schema, path string, text []byte, v *load.Plain, w *walk) *shape {
-	verdict, doc := checkEntry(sch, path, text)
-	if !verdict.ok {
+// learn unifies a value of a new shape whole and remembers the shape when
+// CUE accepts it; nil when it does not (the value is then not valid, and
+// the next value of the shape is tried as a representative again).
+func (s *shapes) learn(sch *schema, v *load.Plain, w *walk, whole func() ([]byte, bool)) *shape {
+	doc, ok := whole()
+	if !ok {
 		return nil
 	}
 	sh := &shape{}
@@ -236,7 +260,7 @@ func align(v *load.Plain, d any) (*tmpl, bool) {
 			}
 			for k, x = range one {
 			}
-			pv, ok := plainOf(x)
+			pv, ok := plainOf(x, false)
 			if !ok {
 				t.extraV = nil
 				break
@@ -260,7 +284,7 @@ func align(v *load.Plain, d any) (*tmpl, bool) {
 	case load.PlainString:
 		s, ok := d.(string)
 		return nil, ok && s == v.Text
-	case load.PlainInt:
+	case load.PlainInt, load.PlainFloat:
 		n, ok := d.(json.Number)
 		return nil, ok && n.String() == v.Text
 	}
@@ -268,19 +292,22 @@ func align(v *load.Plain, d any) (*tmpl, bool) {
 }
 
 // plainOf turns a decoded JSON value into a Plain, when it is one.
-func plainOf(x any) (*load.Plain, bool) {
+func plainOf(x any, floats bool) (*load.Plain, bool) {
 	switch x := x.(type) {
 	case string:
 		return &load.Plain{Kind: load.PlainString, Text: x}, true
 	case json.Number:
-		if _, err := strconv.ParseInt(x.String(), 10, 64); err != nil {
-			return nil, false
+		if _, err := strconv.ParseInt(x.String(), 10, 64); err == nil {
+			return &load.Plain{Kind: load.PlainInt, Text: x.String()}, true
 		}
-		return &load.Plain{Kind: load.PlainInt, Text: x.String()}, true
+		if _, err := strconv.ParseFloat(x.String(), 64); err == nil && floats {
+			return &load.Plain{Kind: load.PlainFloat, Text: x.String()}, true
+		}
+		return nil, false
 	case map[string]any:
 		p := &load.Plain{Kind: load.PlainMap}
 		for _, k := range slices.Sorted(maps.Keys(x)) {
-			v, ok := plainOf(x[k])
+			v, ok := plainOf(x[k], floats)
 			if !ok {
 				return nil, false
 			}
@@ -290,7 +317,7 @@ func plainOf(x any) (*load.Plain, bool) {
 	case []any:
 		p := &load.Plain{Kind: load.PlainList}
 		for _, e := range x {
-			v, ok := plainOf(e)
+			v, ok := plainOf(e, floats)
 			if !ok {
 				return nil, false
 			}
@@ -353,7 +380,7 @@ func (s *shapes) leavesOK(sch *schema, w *walk) bool {
 	}
 	s.mu.Unlock()
 	for _, l := range unknown {
-		ok := leafOK(sch, w.all[l.start:l.end], l.v)
+		ok := leafOK(sch, s.root(sch), w.all[l.start:l.end], l.v)
 		s.mu.Lock()
 		s.leaves[string(w.leafKey(l))] = ok
 		s.mu.Unlock()
@@ -364,8 +391,8 @@ func (s *shapes) leavesOK(sch *schema, w *walk) bool {
 	return true
 }
 
-// leafOK unifies one scalar with #Namespace's constraint at its path.
-func leafOK(sch *schema, elems []pathElem, v *load.Plain) bool {
+// leafOK unifies one scalar with root's constraint at its path.
+func leafOK(sch *schema, root cue.Value, elems []pathElem, v *load.Plain) bool {
 	sels := make([]cue.Selector, len(elems))
 	for i, e := range elems {
 		if e.key != "" {
@@ -374,7 +401,7 @@ func leafOK(sch *schema, elems []pathElem, v *load.Plain) bool {
 			sels[i] = cue.Index(e.index)
 		}
 	}
-	def := at(sch.namespace, sels)
+	def := at(root, sels)
 	if !def.Exists() {
 		return false
 	}
@@ -388,6 +415,12 @@ func leafOK(sch *schema, elems []pathElem, v *load.Plain) bool {
 			return false
 		}
 		x = sch.ctx.Encode(n)
+	case load.PlainFloat:
+		// As CUE reads the number in the file: a float literal.
+		x = sch.ctx.CompileString(v.Text)
+		if x.Err() != nil || x.Kind() != cue.FloatKind {
+			return false
+		}
 	default:
 		return false
 	}

@@ -66,7 +66,7 @@ func TestShapeEqualsCUE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newShapes()
+	s := newShapes(namespaceRoot)
 	entries := shapeEntries(t)
 	decided, refused := 0, 0
 	check := func(text []byte) {
@@ -116,7 +116,7 @@ func FuzzShapeEqualsCUE(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	s := newShapes()
+	s := newShapes(namespaceRoot)
 	for _, e := range shapeEntries(f) {
 		s.decide(sch, "f.yaml", e)
 		f.Add(e)
@@ -195,4 +195,136 @@ func BenchmarkEntriesByShape(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/entry")
+}
+
+// headCase is a cluster file's head and the worker (mesh file, defaults)
+// it is validated with.
+type headCase struct {
+	w    *worker
+	path string
+	head []byte
+}
+
+// shapeHeads returns the heads of the cluster files of generated meshes
+// and of every example mesh, each with a worker for its mesh file, all
+// sharing one schema and one memo.
+func shapeHeads(t testing.TB, sch *schema) []headCase {
+	dirs := []string{"../../clusters"}
+	ex, _ := filepath.Glob("../../examples/*/clusters")
+	dirs = append(dirs, ex...)
+	for _, opts := range []bench.Options{{}, {Unique: true}} {
+		dir := t.TempDir()
+		if err := bench.GenerateWith(dir, 12, 3, opts); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	memo := newEntryMemo(nil)
+	var out []headCase
+	for _, dir := range dirs {
+		in, diags := load.DirParsing(dir, load.Lazy)
+		if in == nil || in.Mesh == nil || diags.Failed(false) {
+			t.Fatalf("%s: %v", dir, diags)
+		}
+		info, md := meshFile(sch, in.Mesh)
+		if md.Failed(false) {
+			t.Fatalf("%s: %v", dir, md)
+		}
+		w := &worker{info: info, memo: memo}
+		w.adopt(sch)
+		for _, f := range in.Clusters {
+			if head, _, ok := load.SplitNamespaces(f.Data); ok {
+				out = append(out, headCase{w, f.Path, head})
+			}
+		}
+	}
+	return out
+}
+
+// headMutations turn a valid head into near neighbours, valid or not.
+var headMutations = [][2]string{
+	{"name: cluster-0001", "name: Cluster_0001"}, {"name: cluster-0002", "name: cluster-0002-"},
+	{"network: network-a", "network: \"\""}, {"network: network-b", "network: net.b"},
+	{"environment: production", "environment: prod"}, {"environment: staging", "environment: development"},
+	{"revision: \"1-21\"", "revision: 1-21x"}, {"revision: \"1-20\"", "revision: \"1-22\""},
+	{"canary: \"1-21\"", "canary: \"\""}, {"min: 2", "min: 0"}, {"min: 2", "min: 1"}, {"max: 5", "max: -5"},
+	{"LoadBalancer", "loadbalancer"}, {"NodePort", "ClusterIP"}, {"controlPlane:\n", "controlPlane:\n  bogus: x\n"},
+	{"environment: production\n", "environment: production\nmtls: PERMISSIVE\n"}, {"environment: staging\n", "environment: staging\nmtls: OFF\n"},
+	{"environment: development\n", "environment: development\nsidecar:\n  requests: {cpu: 50m, memory: 64Mi}\n"},
+	{"environment: production\n", "environment: production\nsidecar:\n  requests: {cpu: 5Gx}\n"},
+	{"controlPlane:\n", "controlPlane:\n  profile: minimal\n"}, {"controlPlane:\n", "controlPlane:\n  profile: tiny\n"},
+}
+
+// TestHeadShapeEqualsCUE requires fastHead to decide cluster heads exactly
+// as unifying them whole with #Cluster (the mesh's defaults merged in)
+// does, on every example and generated head and on mutations of them:
+// whatever it accepts, CUE accepts with the same value.
+func TestHeadShapeEqualsCUE(t *testing.T) {
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := shapeHeads(t, sch)
+	decided, refused := 0, 0
+	check := func(h headCase, head []byte) bool { return headAgrees(t, h.w, sch, h.path, head) }
+	for _, h := range heads {
+		if check(h, h.head) {
+			decided++
+		}
+	}
+	if decided < len(heads)*8/10 {
+		t.Errorf("fastHead decided %d of %d heads; want nearly all", decided, len(heads))
+	}
+	for _, h := range heads {
+		for _, m := range headMutations {
+			if !strings.Contains(string(h.head), m[0]) {
+				continue
+			}
+			if !check(h, []byte(strings.Replace(string(h.head), m[0], m[1], 1))) {
+				refused++
+			}
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no mutation was refused: the mutations test nothing")
+	}
+}
+
+// FuzzHeadShapeEqualsCUE is TestHeadShapeEqualsCUE on the fuzzer's
+// mutations of the heads, with their shapes already learnt.
+func FuzzHeadShapeEqualsCUE(f *testing.F) {
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		f.Fatal(err)
+	}
+	heads := shapeHeads(f, sch)
+	var doc clusterDoc
+	for _, h := range heads {
+		fastHead(h.w, sch, h.path, h.head, &doc)
+		f.Add(h.head)
+	}
+	w := heads[len(heads)-1].w // a generated mesh's: defaults, and shapes learnt
+	f.Fuzz(func(t *testing.T, head []byte) { headAgrees(t, w, sch, "f.yaml", head) })
+}
+
+// headAgrees reports whether fastHead decides head, and fails t unless
+// unifying it whole with CUE accepts it with the same value.
+func headAgrees(t *testing.T, w *worker, sch *schema, path string, head []byte) bool {
+	t.Helper()
+	var doc clusterDoc
+	if !fastHead(w, sch, path, head, &doc) {
+		return false
+	}
+	js, ok := headByCUE(w, sch, path, head)
+	if !ok {
+		t.Fatalf("fastHead accepts a head CUE refuses:\n%q", head)
+	}
+	var want clusterDoc
+	if err := json.Unmarshal(js, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(doc, want) {
+		t.Fatalf("fastHead reads another value than CUE:\nshape: %+v\ncue:   %s\n%q", doc, js, head)
+	}
+	return true
 }

@@ -1,7 +1,13 @@
 package validate
 
 import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"slices"
 	"strconv"
+
+	"cuelang.org/go/cue"
 
 	"github.com/golemtrust/meshc/internal/load"
 )
@@ -186,4 +192,107 @@ func cpuMemory(x *load.Plain, t *tmpl, out *cpuMemoryDoc) bool {
 		}
 		return true
 	})
+}
+
+// plainDefaults returns a valid YAML mesh file's defaults (d, from the
+// file as built) as plain data for fastHead, and whether fastHead may use
+// them: every field is one #Defaults allows (so withDefaults takes each,
+// merging maps field by field and filling the rest whole, which is what
+// mergeDefaults does), and every value is a map, list, string or whole
+// number whose text render may print unescaped. A CUE mesh file may give
+// defaults that are not plain data (a disjunction), so its heads are
+// always unified whole.
+func plainDefaults(sch *schema, f *load.File, d cue.Value) (*load.Plain, bool) {
+	if ext := filepath.Ext(f.Path); ext != ".yaml" && ext != ".yml" {
+		return nil, false
+	}
+	if !d.Exists() {
+		return nil, true
+	}
+	if kindOf(d) != cue.StructKind || !allAllowed(d, sch.defaults) {
+		return nil, false
+	}
+	js, err := d.MarshalJSON()
+	if err != nil {
+		return nil, false
+	}
+	var x any
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if dec.Decode(&x) != nil {
+		return nil, false
+	}
+	p, ok := plainOf(x, true)
+	if !ok || p.Kind != load.PlainMap || !printable(p) {
+		return nil, false
+	}
+	return p, true
+}
+
+// allAllowed reports whether schema allows every field of v, and each
+// field's schema every field of a map below it.
+func allAllowed(v, schema cue.Value) bool {
+	it, err := v.Fields()
+	if err != nil {
+		return false
+	}
+	for it.Next() {
+		sel := cue.Str(it.Selector().Unquoted())
+		if !schema.Allows(sel) {
+			return false
+		}
+		if x := it.Value(); kindOf(x) == cue.StructKind && !allAllowed(x, childDef(schema, sel)) {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether every key and string of v is printable ASCII
+// without quotes or backslashes, as ParsePlainEntry's are: render prints
+// them as they are.
+func printable(v *load.Plain) bool {
+	ok := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	if !ok(v.Text) {
+		return false
+	}
+	for _, k := range v.Keys {
+		if !ok(k) {
+			return false
+		}
+	}
+	for _, x := range v.Vals {
+		if !printable(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeDefaults is a cluster head with the mesh's defaults merged in as
+// withDefaults merges them: a field the head lacks is the default's, two
+// maps merge field by field, anything else is the head's. head is not
+// changed.
+func mergeDefaults(head, defaults *load.Plain) *load.Plain {
+	if defaults == nil || head.Kind != load.PlainMap || defaults.Kind != load.PlainMap {
+		return head
+	}
+	out := &load.Plain{Kind: load.PlainMap, Keys: slices.Clone(head.Keys), Vals: slices.Clone(head.Vals)}
+	for i, k := range defaults.Keys {
+		j := slices.Index(out.Keys, k)
+		switch {
+		case j < 0:
+			out.Keys, out.Vals = append(out.Keys, k), append(out.Vals, defaults.Vals[i])
+		case out.Vals[j].Kind == load.PlainMap && defaults.Vals[i].Kind == load.PlainMap:
+			out.Vals[j] = mergeDefaults(out.Vals[j], defaults.Vals[i])
+		}
+	}
+	return out
 }

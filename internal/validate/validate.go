@@ -128,6 +128,11 @@ type meshInfo struct {
 	// declared holds every revision name the mesh file declares, valid or
 	// not, so that clusters are not blamed for the mesh's mistakes.
 	declared map[string]bool
+	// headDefaults are the mesh's defaults as plain data, for fastHead
+	// (nil: none); headsByShape says whether fastHead may run at all (a
+	// valid YAML mesh file whose defaults are plain data).
+	headDefaults *load.Plain
+	headsByShape bool
 }
 
 // known reports whether the mesh file was read at all.
@@ -244,6 +249,9 @@ func meshFile(sch *schema, f *load.File) (*meshInfo, diag.List) {
 	}
 	info.m = m
 	info.ok = !diags.Failed(false)
+	if info.ok && uerr == nil && derr == nil {
+		info.headDefaults, info.headsByShape = plainDefaults(sch, f, d)
+	}
 	return info, diags
 }
 
