@@ -202,7 +202,11 @@ func (c *Checker) Stream(name string, data []byte) []error {
 // definitions). The caller owns it; apicheck keeps no memo of its own
 // for objects. Safe for concurrent use.
 type Verdicts struct {
-	passed sync.Map // [32]byte -> struct{}
+	// seeded are the keys an earlier run passed, sorted: thousands on a
+	// rebuild that checks a few dozen objects, so they are searched, not
+	// loaded into passed.
+	seeded [][32]byte
+	passed sync.Map // [32]byte -> struct{}: passed in this run, not seeded
 	// shapes holds the shapes (shape.go) of objects that passed: an
 	// object of a known shape whose only new values are label values is
 	// decided by checking those values alone.
@@ -211,18 +215,28 @@ type Verdicts struct {
 
 // NewVerdicts returns Verdicts that know keys passed already.
 func NewVerdicts(keys [][32]byte) *Verdicts {
-	v := &Verdicts{}
-	for _, k := range keys {
-		v.passed.Store(k, struct{}{})
+	if !slices.IsSortedFunc(keys, compareKeys) { // the build cache keeps them sorted
+		keys = slices.SortedFunc(slices.Values(keys), compareKeys)
 	}
-	return v
+	return &Verdicts{seeded: slices.CompactFunc(keys, func(a, b [32]byte) bool { return a == b })}
+}
+
+func compareKeys(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }
+
+// known reports whether the object with key passed, now or before.
+func (v *Verdicts) known(key [32]byte) bool {
+	if _, ok := slices.BinarySearchFunc(v.seeded, key, compareKeys); ok {
+		return true
+	}
+	_, ok := v.passed.Load(key)
+	return ok
 }
 
 // Object validates one object meshc built, as the map it rendered to
 // YAML, without parsing that YAML again, unless its key passed before.
 // source names where the object is written, for messages.
 func (v *Verdicts) Object(source string, key [32]byte, doc map[string]any) []error {
-	if _, ok := v.passed.Load(key); ok {
+	if v.known(key) {
 		return nil // before loading any definitions: a rebuild may need none
 	}
 	c, err := Default()
@@ -249,12 +263,22 @@ func (v *Verdicts) Object(source string, key [32]byte, doc map[string]any) []err
 // Sorted returns the keys of every object that passed, sorted, for the
 // build cache.
 func (v *Verdicts) Sorted() [][32]byte {
-	var out [][32]byte
+	var now [][32]byte
 	v.passed.Range(func(k, _ any) bool {
-		out = append(out, k.([32]byte))
+		now = append(now, k.([32]byte))
 		return true
 	})
-	slices.SortFunc(out, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(now, compareKeys)
+	// Both sorted, and apart (a seeded key is never checked again): merge.
+	out := make([][32]byte, 0, len(v.seeded)+len(now))
+	i, j := 0, 0
+	for i < len(v.seeded) || j < len(now) {
+		if j == len(now) || i < len(v.seeded) && compareKeys(v.seeded[i], now[j]) < 0 {
+			out, i = append(out, v.seeded[i]), i+1
+		} else {
+			out, j = append(out, now[j]), j+1
+		}
+	}
 	return out
 }
 
