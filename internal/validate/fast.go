@@ -82,6 +82,10 @@ type entryVerdict struct {
 	doc  namespaceDoc // shared by every cluster with this text: read only
 	ok   bool
 	key  [32]byte // sha256 of the text
+	// fresh: decided in this run, not taken from the store; uses counts
+	// the cluster files that have it (under entryMemo.mu).
+	fresh bool
+	uses  int
 }
 
 // EntryStore keeps namespace entry verdicts across runs of the same meshc
@@ -92,7 +96,10 @@ type EntryStore interface {
 	// Lookup returns a verdict an earlier run recorded for the entry
 	// text with this hash, as its name and decoded value in JSON.
 	Lookup(key [32]byte) (name string, doc []byte, ok bool)
-	// Record keeps a valid entry's verdict.
+	// Record keeps a valid entry's verdict. It is called for entries
+	// that more than one cluster file has: a verdict saves work only
+	// where it is used again, and a fleet of distinct tenants has tens
+	// of thousands that are not.
 	Record(key [32]byte, name string, doc []byte)
 	// Use says the cluster file at path has the entry with this hash.
 	Use(path string, key [32]byte)
@@ -109,11 +116,26 @@ func (m *entryMemo) get(sch *schema, path string, text []byte) *entryVerdict {
 	if !ok {
 		v = m.verdict(sch, path, text)
 		m.mu.Lock()
-		m.m[string(text)] = v
+		if first, raced := m.m[string(text)]; raced {
+			v = first // another worker decided it meanwhile: one verdict per text
+		} else {
+			m.m[string(text)] = v
+		}
 		m.mu.Unlock()
 	}
 	if v.ok && m.store != nil {
 		m.store.Use(path, v.key)
+		m.mu.Lock()
+		v.uses++
+		again := v.fresh && v.uses == 2
+		m.mu.Unlock()
+		if again {
+			// As JSON of the decoded value: Lookup's json.Unmarshal
+			// gives it back as it is (TestEntryDocRoundTrip).
+			if doc, err := json.Marshal(v.doc); err == nil {
+				m.store.Record(v.key, v.name, doc)
+			}
+		}
 	}
 	return v
 }
@@ -128,35 +150,26 @@ func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict
 			}
 		}
 	}
-	v, doc := m.decide(sch, path, text)
-	v.key = key
-	if v.ok && m.store != nil {
-		m.store.Record(key, v.name, doc)
-	}
+	v := m.decide(sch, path, text)
+	v.key, v.fresh = key, true
 	return v
 }
 
 // decide decides an entry by its shape and scalars when it can, else
 // unifies it whole.
-func (m *entryMemo) decide(sch *schema, path string, text []byte) (*entryVerdict, []byte) {
+func (m *entryMemo) decide(sch *schema, path string, text []byte) *entryVerdict {
 	if name, pv, t, ok := m.shapes.decide(sch, path, text); ok {
 		v := &entryVerdict{name: name, ok: true}
-		var doc []byte // as JSON: only for the store
-		if m.store != nil {
-			doc = render(nil, pv, t)
-		}
 		if v.doc, ok = decodeNamespace(pv, t); ok {
-			return v, doc
+			return v
 		}
 		v.doc = namespaceDoc{}
-		if doc == nil {
-			doc = render(nil, pv, t)
-		}
-		if json.Unmarshal(doc, &v.doc) == nil {
-			return v, doc
+		if json.Unmarshal(render(nil, pv, t), &v.doc) == nil {
+			return v
 		}
 	}
-	return checkEntry(sch, path, text)
+	v, _ := checkEntry(sch, path, text)
+	return v
 }
 
 // checkEntry parses one namespace entry on its own and unifies its value

@@ -328,3 +328,38 @@ func headAgrees(t *testing.T, w *worker, sch *schema, path string, head []byte) 
 	}
 	return true
 }
+
+// TestEntryDocRoundTrip: the store keeps an entry's decoded value as its
+// JSON (json.Marshal) and Lookup reads it back with json.Unmarshal; that
+// must give the value back as it was, for every generated and example
+// entry, decided by its shape or unified whole.
+func TestEntryDocRoundTrip(t *testing.T) {
+	sch, err := newSchema(cuecontext.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newEntryMemo(nil)
+	n := 0
+	for _, text := range shapeEntries(t) {
+		for _, v := range []*entryVerdict{m.decide(sch, "f.yaml", text), func() *entryVerdict { v, _ := checkEntry(sch, "f.yaml", text); return v }()} {
+			if !v.ok {
+				continue
+			}
+			js, err := json.Marshal(v.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back namespaceDoc
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, v.doc) {
+				t.Fatalf("the stored value reads back otherwise:\nwas:  %+v\nread: %+v\n%s", v.doc, back, text)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no entry decided")
+	}
+}
