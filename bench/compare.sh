@@ -40,21 +40,19 @@ mkdir -p "$BIN"
 cd "$ROOT"
 go build -o "$BIN/meshc" ./cmd/meshc
 go build -o "$BIN/meshgen" ./internal/bench/cmd/meshgen
+go build -o "$BIN/diskprobe" ./internal/bench/cmd/diskprobe
 
 if [ -z "${SKIP_USUAL:-}" ]; then
 	[ -x "$BIN/cue" ] || GOBIN=$BIN go install "cuelang.org/go/cmd/cue@$CUE_VERSION"
 	[ -x "$BIN/kustomize" ] || GOBIN=$BIN go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 fi
 
-# An earlier run's tree is moved aside and deleted after the measurements:
-# deleting hundreds of megabytes right before a timed write makes this
-# machine's file system (ext4 with online discard) several times slower for
-# a while, which would be measured as meshc's.
-if [ -e "$WORK" ]; then
-	OLD="$WORK.old.$$"
-	mv "$WORK" "$OLD"
-	trap 'rm -rf "$OLD"' EXIT
-fi
+# An earlier run's tree is deleted first, and every step that writes waits
+# until the disk creates files at its usual speed (settle): deleting
+# hundreds of megabytes makes this machine's file system (ext4 with online
+# discard) several times slower at creating files for minutes, which the
+# next timed write would pay, whichever run's tree it was.
+rm -rf "$WORK" "$WORK".old.*
 mkdir -p "$WORK"
 # meshc's state (build cache, lock) for this run's folders, inside the
 # run's work folder so that the cold build starts with none.
@@ -84,16 +82,21 @@ measure() {
 MESHC=("$BIN/meshc")
 OPTS=(--clusters clusters --out overlays --golden golden)
 
-# settle flushes what earlier steps wrote before a step that writes: on
-# this machine's disk, a step that starts while the kernel is still
-# writing back the previous one's files pays for them.
-settle() { sync; sleep 2; }
+# settle flushes what earlier steps wrote, then waits while the disk is
+# slow (diskprobe: 2,000 atomic file writes under 0.3 s, for at most two
+# minutes) before a step that writes; each wait's last probe is reported.
+declare -A PROBE
+settle() {
+	sync
+	sleep 1
+	PROBE[$1]=$("$BIN/diskprobe" -dir "$WORK/.probe")
+}
 
-settle
+settle build
 measure build "${MESHC[@]}" build "${OPTS[@]}"
-settle
+settle small
 measure small sh -c 'cd small && "$0" build --clusters clusters --out overlays --golden golden' "$BIN/meshc"
-settle
+settle check
 measure check "${MESHC[@]}" check "${OPTS[@]}"
 # The floor: read every input and output byte once (page cache warm, as it
 # is for check).
@@ -133,9 +136,9 @@ if [ -z "${SKIP_USUAL:-}" ]; then
 	# One process per cluster file, as CI scripts and Argo CD's repo-server
 	# do; output goes to files, as it would in CI.
 	mkdir -p usual
-	settle
+	settle cue
 	measure cue sh -c 'for f in clusters/cluster-*.yaml; do "$0" vet -c -d "#Cluster" cluster.cue common.cue "$f" || exit 1; done' "$BIN/cue"
-	settle
+	settle kust
 	measure kust sh -c 'for d in overlays/cluster-*/; do c=$(basename "$d"); "$0" build "$d" >usual/$c.yaml || exit 1; done' "$BIN/kustomize"
 	# Sanity: the usual render yields the same bytes as meshc's golden files
 	# (same kustomize API major version); report, do not fail, on a mismatch.
@@ -163,6 +166,7 @@ if [ -n "$USUAL" ]; then
 	printf '%-34s %9s\n' "usual pipeline (cue + kustomize)" "$USUAL_WALL"
 	echo "usual render vs golden: $SAME"
 fi
+echo "disk probe before each step that writes (2,000 atomic file writes, s): $(for k in build small check cue kust; do [ -n "${PROBE[$k]:-}" ] && printf '%s %s; ' "$k" "${PROBE[$k]}"; done)"
 echo
 echo "ratios:"
 if [ -n "$USUAL" ]; then

@@ -39,41 +39,50 @@ const (
 //
 // Its steps: list the folder (load.Scan: statuses, no cluster file read);
 // decide per cluster whether its entry holds (holds); read and validate
-// the others, the misses; with their networks and the recorded networks
+// the others, the misses (the first of them, the edited files, while the
+// others' outputs are verified: prevalidate); with their networks and the recorded networks
 // of the hits, the mesh's set of networks is known, and a hit built with
 // another set is a miss too (the same check, in the same loop); generate
 // the misses' files and keep the hits' (emit neither reads nor rewrites
 // them).
 func Plan(opts Options) (*Output, diag.List, error) {
 	seen := time.Now().UnixNano() // before any input file's status is taken
+	// The cache is read while the folder is listed: both are a rebuild's
+	// fixed cost, and neither needs the other.
+	loaded := make(chan *cache.Cache, 1)
+	go func() { loaded <- cache.Load(opts.State.Cache()) }()
 	ls, diags := load.Scan(opts.ClustersDir, nil)
+	old := <-loaded
 	if diags.Failed(false) || ls == nil || ls.Mesh == nil {
 		_, all := Validate(opts) // report every error of the run
 		return nil, all, nil
 	}
-	p := newPlan(opts, cache.Load(opts.State.Cache()), ls)
+	p := newPlan(opts, old, ls)
 
 	// The loop ends: misses only grow, and the set a pass computes
 	// depends only on which clusters are misses. A pass that finds no
 	// new miss either confirms the set it checked with, or checks once
 	// more with the set it computed, which the next pass confirms.
 	networks := p.networks(nil) // as if no cluster file had changed
-	var m *mesh.Mesh
-	var vd diag.List
-	validated := -1
+	first, m, vd, ok := p.prevalidate(networks)
+	if !ok {
+		_, all := Validate(opts) // a file that cannot be read: report every error
+		return nil, all, nil
+	}
+	validated := len(first)
 	for {
 		misses := p.demote(networks)
-		if len(misses) != validated {
+		if len(misses) != validated { // misses only grow: the same count is the same set
 			files, ok := p.read(misses)
 			if !ok {
 				_, all := Validate(opts) // a file that cannot be read: report every error
 				return nil, all, nil
 			}
 			m, vd = validate.Mesh(&load.Input{Dir: ls.Dir, Mesh: ls.Mesh, Clusters: files}, validate.Options{Parallelism: opts.Parallelism, Entries: p.entries})
-			if m == nil {
-				return nil, append(diags, vd...).Sorted(), nil
-			}
 			validated = len(misses)
+		}
+		if m == nil {
+			return nil, append(diags, vd...).Sorted(), nil
 		}
 		now := p.networks(m)
 		if slices.Equal(now, networks) {
@@ -167,6 +176,16 @@ func newPlan(opts Options, old *cache.Cache, ls *load.Listing) *plan {
 // file is read only when its status cannot prove it unchanged, and the
 // output is verified once (a file's status, or its hash when racy).
 func (p *plan) holds(c *cluster, networks []string) bool {
+	if !p.keyHolds(c, networks) {
+		return false
+	}
+	p.verify(c)
+	return c.files != nil
+}
+
+// keyHolds is holds' first half: whether c's entry has the key of c's
+// inputs now.
+func (p *plan) keyHolds(c *cluster, networks []string) bool {
 	if !c.cached {
 		return false
 	}
@@ -177,14 +196,50 @@ func (p *plan) holds(c *cluster, networks []string) bool {
 			return false
 		}
 	}
-	if cache.Key(p.meshSum, c.sum, networks) != c.entry.Key {
-		return false
-	}
+	return cache.Key(p.meshSum, c.sum, networks) == c.entry.Key
+}
+
+// verify is holds' second half, done once: c's recorded output files as
+// they are on disk now.
+func (p *plan) verify(c *cluster) {
 	if !c.verified {
 		c.files, c.moved, _ = c.entry.Files.Verify(p.roots)
 		c.verified = true
 	}
-	return c.files != nil
+}
+
+// prevalidate starts the first pass early: it reads and validates the
+// clusters whose keys do not hold (an edited file) while the output files
+// of the others are verified (the costliest part of a rebuild: a status
+// call per output file), and returns the misses so far and the result.
+// A cluster whose outputs then fail to verify joins the misses in Plan's
+// loop, which validates the misses again.
+func (p *plan) prevalidate(networks []string) (misses []*cluster, m *mesh.Mesh, vd diag.List, ok bool) {
+	parallel(len(p.clusters), p.opts.Parallelism, func(i int) {
+		if c := p.clusters[i]; !p.keyHolds(c, networks) {
+			c.miss = true
+		}
+	})
+	var hits []*cluster
+	for _, c := range p.clusters {
+		if c.miss {
+			misses = append(misses, c)
+		} else {
+			hits = append(hits, c)
+		}
+	}
+	verified := make(chan struct{})
+	go func() {
+		defer close(verified)
+		parallel(len(hits), p.opts.Parallelism, func(i int) { p.verify(hits[i]) })
+	}()
+	defer func() { <-verified }() // the hits are Plan's again once this returns
+	files, ok := p.read(misses)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	m, vd = validate.Mesh(&load.Input{Dir: p.ls.Dir, Mesh: p.ls.Mesh, Clusters: files}, validate.Options{Parallelism: p.opts.Parallelism, Entries: p.entries})
+	return misses, m, vd, true
 }
 
 // demote makes a miss of every cluster whose entry does not hold under

@@ -262,12 +262,13 @@ func Check(trees ...*Tree) (string, error) {
 		}
 		defer unlock()
 	}
+	plans, err := planAll(trees)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	for _, t := range trees {
-		p, err := plan(t)
-		if err != nil {
-			return "", err
-		}
+	for i, t := range trees {
+		p := plans[i]
 		changes := p.changes
 		// The index is output too: a build would rewrite a missing or
 		// stale one (as after a clone that lost it), so check says so.
@@ -340,13 +341,9 @@ func Apply(trees ...*Tree) (Summary, error) {
 	if err := distinct(trees); err != nil {
 		return sum, err
 	}
-	var plans []*treePlan
-	for _, t := range trees {
-		p, err := plan(t)
-		if err != nil {
-			return sum, err
-		}
-		plans = append(plans, p)
+	plans, err := planAll(trees)
+	if err != nil {
+		return sum, err
 	}
 	for _, p := range plans {
 		if err := p.write(); err != nil {
@@ -355,6 +352,29 @@ func Apply(trees ...*Tree) (Summary, error) {
 		p.count(&sum)
 	}
 	return sum, nil
+}
+
+// planAll plans every tree, each on its own goroutine (a tree's plan reads
+// its index and goes over every file of the tree: a rebuild's fixed
+// cost); the first tree's error in order is returned.
+func planAll(trees []*Tree) ([]*treePlan, error) {
+	plans := make([]*treePlan, len(trees))
+	errs := make([]error, len(trees))
+	var wg sync.WaitGroup
+	for i, t := range trees {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			plans[i], errs[i] = plan(t)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return plans, nil
 }
 
 // count adds what a written plan did to sum.
