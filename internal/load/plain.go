@@ -322,7 +322,7 @@ func (p *plainParser) flowValue(t string, i, depth int, inFlow bool) (v *Plain, 
 		return p.node(PlainString, s), n, true
 	}
 	j := i
-	for j < len(t) && plainChar(t[j]) {
+	for j < len(t) && (plainChar(t[j]) || innerColon(t, i, j, inFlow)) {
 		j++
 	}
 	if j == i {
@@ -336,6 +336,16 @@ func (p *plainParser) flowValue(t string, i, depth int, inFlow bool) (v *Plain, 
 		return nil, 0, false
 	}
 	return p.node(kind, t[i:j]), j, true
+}
+
+// innerColon reports whether t[j] is a ':' inside a block value's plain
+// scalar that starts with a letter, as in an API server's URL
+// (https://kube.example:6443): every YAML reader takes a ':' that is not
+// followed by a space as part of the scalar outside flow collections, and
+// a scalar starting with a letter cannot be YAML 1.1's base-60 number.
+func innerColon(t string, i, j int, inFlow bool) bool {
+	return !inFlow && t[j] == ':' && j > i && j+1 < len(t) && t[j+1] != ' ' &&
+		(t[i] >= 'a' && t[i] <= 'z' || t[i] >= 'A' && t[i] <= 'Z')
 }
 
 // plainChar reports whether c may appear in a plain scalar of the subset.

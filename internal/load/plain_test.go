@@ -24,6 +24,7 @@ var plainSeeds = []string{
 	"  a:\n    k: 5Gi\n    k: 6Gi\n",
 	"  a:\n    k: \"it''s\"\n    m: 'it''s'\n",
 	"  a:\n    - 1\n    -\n      - 2\n",
+	"  a:\n    u: https://kube.example:6443\n    v: a:b\n    w: 1:20\n    x: [a:b]\n    y: a:#c\n    z: x: y\n",
 }
 
 func TestParsePlainEntry(t *testing.T) {
@@ -79,13 +80,15 @@ func TestParsePlainMap(t *testing.T) {
 	for _, text := range []string{
 		"# a head\nname: cluster-0001\nnetwork: network-a\ncontrolPlane:\n  revision: \"1-21\"\n  tags: {stable: \"1-21\"}\n",
 		"name: x\n",
+		"name: x\nserver: https://kube.example:6443\nurl: a:b:c\n",
 	} {
 		if _, ok := ParsePlainMap([]byte(text)); !ok {
 			t.Fatalf("refused: %q", text)
 		}
 		checkPlainMap(t, []byte(text))
 	}
-	for _, text := range []string{"", "  name: x\n", "- a\n", "name: x\n  bad: y\n", "name: yes\n", "sampling: 0.5\n"} {
+	for _, text := range []string{"", "  name: x\n", "- a\n", "name: x\n  bad: y\n", "name: yes\n", "sampling: 0.5\n",
+		"t: 1:20\n", "t: a: b\n", "t: a:\n", "t: {a: b:c}\n", "t: :a\n"} {
 		if _, ok := ParsePlainMap([]byte(text)); ok {
 			t.Errorf("accepted: %q", text)
 		}
