@@ -91,20 +91,26 @@ func TestShapeEqualsCUE(t *testing.T) {
 		t.Errorf("the shape path decided %d of %d valid entries; want nearly all", decided, len(entries))
 	}
 	for _, e := range entries {
-		for _, m := range mutations {
-			if !strings.Contains(string(e), m[0]) {
-				continue
-			}
-			mutated := []byte(strings.Replace(string(e), m[0], m[1], 1))
+		eachMutation(e, mutations, func(mutated []byte) {
 			before := decided
 			check(mutated)
 			if decided == before {
 				refused++
 			}
-		}
+		})
 	}
 	if refused == 0 {
 		t.Errorf("no mutation was refused: the mutations test nothing")
+	}
+}
+
+// eachMutation calls f with text changed by each mutation that applies to
+// it (its first occurrence of the "from" text replaced).
+func eachMutation(text []byte, mutations [][2]string, f func([]byte)) {
+	for _, m := range mutations {
+		if strings.Contains(string(text), m[0]) {
+			f([]byte(strings.Replace(string(text), m[0], m[1], 1)))
+		}
 	}
 }
 
@@ -276,14 +282,11 @@ func TestHeadShapeEqualsCUE(t *testing.T) {
 		t.Errorf("fastHead decided %d of %d heads; want nearly all", decided, len(heads))
 	}
 	for _, h := range heads {
-		for _, m := range headMutations {
-			if !strings.Contains(string(h.head), m[0]) {
-				continue
-			}
-			if !check(h, []byte(strings.Replace(string(h.head), m[0], m[1], 1))) {
+		eachMutation(h.head, headMutations, func(mutated []byte) {
+			if !check(h, mutated) {
 				refused++
 			}
-		}
+		})
 	}
 	if refused == 0 {
 		t.Errorf("no mutation was refused: the mutations test nothing")
