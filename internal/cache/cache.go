@@ -25,6 +25,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,7 +107,7 @@ func Load(file string) *Cache {
 	if file == "" {
 		return empty
 	}
-	data, err := os.ReadFile(file)
+	data, err := readString(file)
 	if err != nil {
 		return empty
 	}
@@ -118,6 +119,23 @@ func Load(file string) *Cache {
 		c.Valid, c.Docs, c.Schema = nil, nil, nil
 	}
 	return c
+}
+
+// readString reads a file into a string, with no second copy of it.
+func readString(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		b.Grow(int(fi.Size()) + 1) // + 1: io.Copy's last Read sees the end
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // Save writes the cache atomically to file; "" (no state folder) saves

@@ -124,11 +124,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(c.encode())
 	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decode(data)
+		got, ok := decode(string(data))
 		if !ok {
 			return
 		}
-		again, ok := decode(got.encode())
+		again, ok := decode(string(got.encode()))
 		if !ok || !reflect.DeepEqual(got, again) {
 			t.Fatalf("decoded %q, which does not survive a round trip", data)
 		}
