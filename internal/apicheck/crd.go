@@ -60,7 +60,9 @@ type crdVersion struct {
 	structural *structuralschema.Structural
 	validator  apiservervalidation.SchemaValidator
 	cel        *cel.Validator
-	err        error
+	// byShape: the kind's objects may be decided by shape (crdshape.go).
+	byShape bool
+	err     error
 }
 
 // crdFile is one embedded CRD file, parsed on first use of one of its API
@@ -201,6 +203,7 @@ func (v *crdVersion) build() error {
 			return
 		}
 		v.cel = cel.NewValidator(v.structural, true, celconfig.PerCallLimit)
+		v.byShape = shapeEligible(v.structural)
 	})
 	if v.err != nil {
 		return fmt.Errorf("the embedded schema of %s (%s) does not compile: %w", v.gvk, v.source, v.err)
@@ -235,13 +238,44 @@ func (c *Checker) checkCustom(p *problems, v *crdVersion) {
 		errs = append(errs, celErrs...)
 	}
 	p.addFieldErrors("", errs)
+	c.checkValuesOf(p)
+}
 
+// checkValuesOf checks the Helm values a custom resource carries.
+func (c *Checker) checkValuesOf(p *problems) {
+	o := p.obj
 	switch {
 	case o.gvk.Group == "helm.toolkit.fluxcd.io" && o.kind == "HelmRelease":
 		c.checkHelmRelease(p)
 	case o.gvk.Group == "argoproj.io" && o.kind == "Application":
 		c.checkArgoApplication(p)
 	}
+}
+
+// customShape returns the shape key of the custom resource o and its
+// definition; false when o is not a custom resource of a kind decided by
+// shape, or its shape cannot be told (crdshape.go).
+func (c *Checker) customShape(o *object) (key [32]byte, v *crdVersion, ok bool) {
+	if o.gvk.Kind == "" || o.gvk.Group == "install.istio.io" && o.gvk.Kind == "IstioOperator" || c.builtins.knows(o.gvk) {
+		return key, nil, false
+	}
+	v, err := c.crds().lookup(o.gvk)
+	if err != nil || v == nil || v.build() != nil || !v.byShape {
+		return key, nil, false
+	}
+	key, ok = crdShape(o.m, v.structural)
+	return key, v, ok
+}
+
+// perObject runs the parts of checkCustom that a shape leaves out: the
+// metadata and the Helm values. true when they find nothing.
+func (c *Checker) perObject(o *object, v *crdVersion) bool {
+	p := &problems{obj: o}
+	checkObjectMeta(p, v.namespaced)
+	if len(p.errs) == 0 {
+		c.checkValuesOf(p)
+	}
+	return len(p.errs) == 0
 }
 
 // hasBlockingErrors tells errors after which the API server does not run
