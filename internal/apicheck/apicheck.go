@@ -248,7 +248,15 @@ func (v *Verdicts) Object(source string, key [32]byte, doc map[string]any) []err
 	if err != nil {
 		return []error{fmt.Errorf("%s: apicheck: loading the embedded API definitions: %w", source, err)}
 	}
-	shape, values, shaped := labelShape(doc)
+	// A custom resource of a kind decided by shape needs no label shape:
+	// its own shape leaves all of metadata out, labels included, and
+	// computing one for each of a fleet's Applications showed in profiles.
+	var shape [32]byte
+	var values []string
+	shaped := false
+	if v.noCustomShapes || !c.byShapeKind(doc) {
+		shape, values, shaped = labelShape(doc)
+	}
 	if shaped {
 		if _, ok := v.shapes.Load(shape); ok && validLabelValues(values) {
 			v.passed.Store(key, struct{}{})

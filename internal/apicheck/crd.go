@@ -22,6 +22,7 @@ import (
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	sigsjson "sigs.k8s.io/json"
@@ -265,6 +266,24 @@ func (c *Checker) customShape(o *object) (key [32]byte, v *crdVersion, ok bool) 
 	}
 	key, ok = crdShape(o.m, v.structural)
 	return key, v, ok
+}
+
+// byShapeKind reports whether doc, as meshc built it, is of a custom kind
+// whose objects are decided by shape (customShape), from its apiVersion
+// and kind alone.
+func (c *Checker) byShapeKind(doc map[string]any) bool {
+	apiVersion, _ := doc["apiVersion"].(string)
+	kind, _ := doc["kind"].(string)
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil || kind == "" {
+		return false
+	}
+	k := gv.WithKind(kind)
+	if k.Group == "install.istio.io" && k.Kind == "IstioOperator" || c.builtins.knows(k) {
+		return false
+	}
+	v, err := c.crds().lookup(k)
+	return err == nil && v != nil && v.build() == nil && v.byShape
 }
 
 // perObject runs the parts of checkCustom that a shape leaves out: the
