@@ -5,14 +5,13 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/golemtrust/meshc/internal/cli"
+	_ "github.com/golemtrust/meshc/internal/tune" // the runtime set up before the libraries initialise
 )
 
 func main() {
-	tuneGC()
 	// MESHC_CPUPROFILE=file writes a CPU profile of the run, for
 	// `go tool pprof` (see BENCHMARKS.md).
 	if p := os.Getenv("MESHC_CPUPROFILE"); p != "" {
@@ -49,18 +48,4 @@ func run() int {
 		}
 	}
 	return code
-}
-
-// tuneGC trades memory the machine has for time: meshc is a short batch
-// job whose heap is mostly output waiting to be written, so the collector
-// runs at a quarter of its default frequency, under a soft limit that keeps
-// a large mesh's cold build below 1 GiB (it collects harder near the
-// limit). GOGC and GOMEMLIMIT, when set, win.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(768 << 20)
-	}
 }
