@@ -83,13 +83,13 @@ MESHC=("$BIN/meshc")
 OPTS=(--clusters clusters --out overlays --golden golden)
 
 # settle flushes what earlier steps wrote, then waits while the disk is
-# slow (diskprobe: 2,000 atomic file writes under 0.3 s, for at most two
+# slow (diskprobe: 2,000 atomic file writes under 0.15 s, for at most two
 # minutes) before a step that writes; each wait's last probe is reported.
 declare -A PROBE
 settle() {
 	sync
 	sleep 1
-	PROBE[$1]=$("$BIN/diskprobe" -dir "$WORK/.probe")
+	PROBE[$1]=$("$BIN/diskprobe" -dir "$WORK/.probe" -under 0.15)
 }
 
 settle build
