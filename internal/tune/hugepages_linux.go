@@ -49,8 +49,9 @@ func hugePages() {
 	}
 	reserve := make([]byte, reserveBytes)
 	start := reflect.ValueOf(reserve).Pointer()
-	// From the huge page the heap's first bytes are in, so the little
-	// heap the runtime had before this is advised too.
+	// From the start of the huge page the allocation begins in (madvise
+	// wants page-aligned ranges; a huge page is only used when all of it
+	// is advised), so the heap just below it is advised too.
 	base := start &^ (hugePageBytes - 1)
 	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, base, start+reserveBytes-base, madvHugepage)
 	advised = errno == 0
