@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -100,7 +101,7 @@ func leaves(v any, at []any, out *[]leaf) {
 // with returns a deep copy of m with the value at path set to val; del
 // removes it instead, add sets a new key beside it.
 func with(m map[string]any, path []any, val any) map[string]any {
-	cp := deepCopyJSONish(m).(map[string]any)
+	cp := runtime.DeepCopyJSON(m) // the objects are JSON values (objectOf)
 	var cur any = cp
 	for i, p := range path {
 		last := i == len(path)-1
@@ -118,25 +119,6 @@ func with(m map[string]any, path []any, val any) map[string]any {
 		}
 	}
 	return cp
-}
-
-func deepCopyJSONish(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopyJSONish(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopyJSONish(e)
-		}
-		return out
-	default:
-		return x
-	}
 }
 
 func shapeOf(t testing.TB, c *Checker, m map[string]any) ([32]byte, bool) {
