@@ -143,7 +143,7 @@ func clusterFile(info *meshInfo, f *load.File) (*mesh.Cluster, diag.List) {
 		return nil, diags
 	}
 	if info.file != nil {
-		defaults := ctx.BuildFile(info.file.AST).LookupPath(cue.ParsePath("defaults"))
+		defaults := info.defaults(ctx)
 		if defaults.Exists() && kindOf(defaults) == cue.StructKind {
 			// The missing fields are gathered in a small value and unified
 			// with the cluster once: filling them into the cluster one by

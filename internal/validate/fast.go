@@ -62,7 +62,7 @@ func (w *worker) schema() (*schema, bool) {
 func (w *worker) adopt(sch *schema) {
 	w.sch, w.uses, w.defaults = sch, 0, cue.Value{}
 	if w.info.file != nil && w.info.file.AST != nil {
-		w.defaults = sch.ctx.BuildFile(w.info.file.AST).LookupPath(cue.ParsePath("defaults"))
+		w.defaults = w.info.defaults(sch.ctx)
 	}
 }
 

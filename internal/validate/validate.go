@@ -133,6 +133,19 @@ type meshInfo struct {
 	// valid YAML mesh file whose defaults are plain data).
 	headDefaults *load.Plain
 	headsByShape bool
+	// buildMu serialises building the mesh file's syntax tree into a CUE
+	// context (defaults): BuildFile resolves identifiers in the tree it
+	// is given, writing to it, and the validation workers each build it
+	// into their own context (go test -race saw them race).
+	buildMu sync.Mutex
+}
+
+// defaults is the mesh file's defaults, built into ctx; it does not exist
+// when the mesh file has none.
+func (mi *meshInfo) defaults(ctx *cue.Context) cue.Value {
+	mi.buildMu.Lock()
+	defer mi.buildMu.Unlock()
+	return ctx.BuildFile(mi.file.AST).LookupPath(cue.ParsePath("defaults"))
 }
 
 // known reports whether the mesh file was read at all.
