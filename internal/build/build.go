@@ -39,6 +39,7 @@ import (
 	"github.com/golemtrust/meshc/internal/render"
 	"github.com/golemtrust/meshc/internal/state"
 	"github.com/golemtrust/meshc/internal/validate"
+	"github.com/golemtrust/meshc/internal/warm"
 )
 
 // Options select the input, the output folders and the clusters.
@@ -60,6 +61,11 @@ type Options struct {
 	// (internal/jsonschema) to the output: build writes them, check fails
 	// when the committed ones are stale. Empty leaves them out.
 	SchemaDir string
+	// Warm, when set, is the cache read and its outputs verified ahead of
+	// Plan (internal/warm, started while the program initialised). Plan
+	// takes it only when it read State's cache for these folders, and
+	// otherwise reads the cache itself.
+	Warm *warm.Run
 }
 
 // Validate loads and validates the mesh. The mesh is nil when there are
@@ -315,13 +321,20 @@ func objectID(d compile.Doc) string {
 	return apiVersion + "\x00" + kind + "\x00" + ns + "\x00" + name
 }
 
+// workerCount is a Parallelism option's number of workers: 0 means
+// GOMAXPROCS.
+func workerCount(parallelism int) int {
+	if parallelism <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return parallelism
+}
+
 // parallel runs work(0..n-1) on up to workers goroutines (GOMAXPROCS when
 // workers <= 0). Callers write results by index, so output never depends
 // on scheduling.
 func parallel(n, workers int, work func(i int)) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers = workerCount(workers)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < min(workers, n); w++ {

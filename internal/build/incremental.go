@@ -13,6 +13,7 @@ import (
 	"github.com/golemtrust/meshc/internal/load"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/validate"
+	"github.com/golemtrust/meshc/internal/warm"
 )
 
 // This file is the one incremental layer: the build cache around the pure
@@ -25,9 +26,9 @@ import (
 
 // The trees a cache record names files in.
 const (
-	treeOverlays = "overlays"
-	treeGolden   = "golden"
-	treeSchema   = "schema"
+	treeOverlays = cache.TreeOverlays
+	treeGolden   = cache.TreeGolden
+	treeSchema   = cache.TreeSchema
 )
 
 // Plan is Validate then Compile, reusing the cache for every cluster whose
@@ -49,8 +50,16 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	seen := time.Now().UnixNano() // before any input file's status is taken
 	// The cache is read while the folder is listed: both are a rebuild's
 	// fixed cost, and neither needs the other.
+	file := opts.State.Cache()
+	pre := opts.Warm.Take(file, cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir))
 	loaded := make(chan *cache.Cache, 1)
-	go func() { loaded <- cache.Load(opts.State.Cache()) }()
+	go func() {
+		if pre != nil {
+			loaded <- pre.Cache()
+		} else {
+			loaded <- cache.Load(file)
+		}
+	}()
 	ls, diags := load.Scan(opts.ClustersDir, nil)
 	old := <-loaded
 	if diags.Failed(false) || ls == nil || ls.Mesh == nil {
@@ -58,6 +67,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		return nil, all, nil
 	}
 	p := newPlan(opts, old, ls)
+	p.warm = pre
 
 	// The loop ends: misses only grow, and the set a pass computes
 	// depends only on which clusters are misses. A pass that finds no
@@ -125,6 +135,8 @@ type plan struct {
 	clusters []*cluster // as listed: sorted by stem
 	entries  *entryStore
 	verdicts *apicheck.Verdicts
+	// warm, when set, verified the old cache's entries ahead of the plan.
+	warm *warm.Run
 }
 
 // cluster is one listed cluster file and what the cache knows of it. Each
@@ -153,14 +165,11 @@ func newPlan(opts Options, old *cache.Cache, ls *load.Listing) *plan {
 	p := &plan{
 		opts:     opts,
 		old:      old,
-		roots:    map[string]string{treeOverlays: opts.OutDir, treeGolden: opts.GoldenDir},
+		roots:    cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir),
 		ls:       ls,
 		meshSum:  cache.SumOf(ls.Mesh.Data),
 		entries:  newEntryStore(old),
 		verdicts: apicheck.NewVerdicts(old.Valid), // objects an earlier run of this binary found valid need no check
-	}
-	if opts.SchemaDir != "" {
-		p.roots[treeSchema] = opts.SchemaDir
 	}
 	for _, l := range ls.Clusters {
 		e, ok := old.Clusters[l.Stem]
@@ -231,7 +240,15 @@ func (p *plan) prevalidate(networks []string) (misses []*cluster, m *mesh.Mesh, 
 	verified := make(chan struct{})
 	go func() {
 		defer close(verified)
-		parallel(len(hits), p.opts.Parallelism, func(i int) { p.verify(hits[i]) })
+		if p.warm != nil {
+			found := p.warm.Verdicts(workerCount(p.opts.Parallelism) - 1)
+			for _, c := range hits {
+				if v, ok := found[c.listed.Stem]; ok {
+					c.files, c.moved, c.verified = v.Files, v.Moved, true // Files nil: not as written
+				}
+			}
+		}
+		parallel(len(hits), p.opts.Parallelism, func(i int) { p.verify(hits[i]) }) // any the warm-up did not
 	}()
 	defer func() { <-verified }() // the hits are Plan's again once this returns
 	files, ok := p.read(misses)

@@ -15,6 +15,8 @@ import (
 	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/jsonschema"
 	"github.com/golemtrust/meshc/internal/load"
+	"github.com/golemtrust/meshc/internal/state"
+	"github.com/golemtrust/meshc/internal/warm"
 )
 
 // TestIncrementalIsThePipeline: after every edit in a sequence (a cluster
@@ -26,12 +28,24 @@ import (
 // the disk holds exactly that. Each step also says how many clusters the
 // cache must reuse, so the equality is not the trivial one of a cache
 // that never hits.
+//
+// It runs twice: with Plan reading the cache itself, and with the cache
+// read and every entry's outputs verified ahead of it, from the command
+// line, as internal/warm does while meshc initialises; that run must be
+// the one Plan takes.
 func TestIncrementalIsThePipeline(t *testing.T) {
+	t.Run("read by Plan", func(t *testing.T) { testIncrementalIsThePipeline(t, false) })
+	t.Run("prefetched", func(t *testing.T) { testIncrementalIsThePipeline(t, true) })
+}
+
+func testIncrementalIsThePipeline(t *testing.T, prefetch bool) {
 	tmp := t.TempDir()
+	t.Setenv(state.EnvVar, filepath.Join(tmp, "state"))
 	opts := build.Options{
 		ClustersDir: filepath.Join(tmp, "clusters"), OutDir: filepath.Join(tmp, "overlays"),
-		GoldenDir: filepath.Join(tmp, "golden"), SchemaDir: filepath.Join(tmp, "schema"), State: stateIn(tmp),
+		GoldenDir: filepath.Join(tmp, "golden"), SchemaDir: filepath.Join(tmp, "schema"),
 	}
+	opts.State = state.For(opts.OutDir, opts.GoldenDir)
 	// c000 net-0 (YAML), c001 net-1 (JSON), c002 net-0 (CUE), c003 net-1,
 	// c004 net-0 (YAML).
 	writeMesh(t, opts.ClustersDir, genMesh([]int{0, 1, 2, 3, 4}, 3, 0, false), nil)
@@ -88,7 +102,19 @@ func TestIncrementalIsThePipeline(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 		s.change()
 		opts.Clusters = s.only
+		opts.Warm = nil
+		if prefetch {
+			args := []string{"build", "--clusters", opts.ClustersDir, "--out", opts.OutDir, "--golden", opts.GoldenDir, "--schema", opts.SchemaDir}
+			for _, c := range s.only {
+				args = append(args, "--cluster", c)
+			}
+			opts.Warm = warm.Start(args)
+			require.NotNil(t, opts.Warm, s.name)
+		}
 		out, diags, err := build.Plan(opts)
+		if prefetch {
+			require.True(t, opts.Warm.Taken(), "%s: Plan did not take the prefetch", s.name)
+		}
 		require.NoError(t, err, s.name)
 		require.Empty(t, diags, s.name)
 		require.NotNil(t, out, s.name)

@@ -57,6 +57,23 @@ type FileState struct {
 // a build knew of the file.
 type Files map[string]FileState
 
+// The trees a record names files in.
+const (
+	TreeOverlays = "overlays"
+	TreeGolden   = "golden"
+	TreeSchema   = "schema"
+)
+
+// Roots maps the tree names to the folders of one build: its overlays,
+// golden and schema folders (schema "": none), as Files.Verify takes them.
+func Roots(overlays, golden, schema string) map[string]string {
+	roots := map[string]string{TreeOverlays: overlays, TreeGolden: golden}
+	if schema != "" {
+		roots[TreeSchema] = schema
+	}
+	return roots
+}
+
 // Entry is what one cluster's last build recorded.
 type Entry struct {
 	// Key is Key of everything the cluster's output was built from.

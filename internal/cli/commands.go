@@ -9,43 +9,25 @@ import (
 	"github.com/golemtrust/meshc/internal/build"
 	"github.com/golemtrust/meshc/internal/diag"
 	"github.com/golemtrust/meshc/internal/emit"
+	"github.com/golemtrust/meshc/internal/flags"
 	"github.com/golemtrust/meshc/internal/mesh"
 	"github.com/golemtrust/meshc/internal/quota"
 	"github.com/golemtrust/meshc/internal/state"
+	"github.com/golemtrust/meshc/internal/warm"
 )
 
-// inputFlags are the flags every command that reads the mesh has.
-type inputFlags struct {
-	clusters string
-	strict   bool
-}
-
-func (f *inputFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.clusters, "clusters", "clusters", "folder with mesh.{yaml,cue} and one file per cluster")
-	fs.BoolVar(&f.strict, "strict", false, "treat warnings as errors")
-}
-
-// outputFlags are the flags of commands that write or compare output.
-type outputFlags struct {
-	out, golden, schema string
-	only                []string
-}
-
-func (f *outputFlags) bind(fs *pflag.FlagSet, withGolden bool) {
-	fs.StringVar(&f.out, "out", "overlays", "folder for the kustomize overlays")
-	if withGolden {
-		fs.StringVar(&f.golden, "golden", "golden", "folder for the rendered manifests, one file per cluster")
-		fs.StringVar(&f.schema, "schema", "schema", "folder for the JSON Schemas of the mesh and cluster files, for editors")
-		fs.StringArrayVar(&f.only, "cluster", nil, "limit output to this cluster (repeatable); the whole mesh is still validated")
-	}
-}
+// The shared flags, defined once for the CLI and the prefetch (internal/warm).
+type (
+	inputFlags  = flags.Input
+	outputFlags = flags.Output
+)
 
 // validated loads and validates the mesh and prints diagnostics. Under
 // --strict warnings are reported, and fail, as errors.
 func validated(e *env, in inputFlags, opts build.Options) (*mesh.Mesh, bool) {
-	opts.ClustersDir = in.clusters
+	opts.ClustersDir = in.Clusters
 	m, diags := build.Validate(opts)
-	if !e.report(diags, in.strict) || m == nil {
+	if !e.report(diags, in.Strict) || m == nil {
 		return nil, false
 	}
 	return m, true
@@ -87,7 +69,7 @@ func noArgs(e *env, cmd string, args []string) bool {
 
 func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
-	in.bind(fs)
+	in.Bind(fs)
 	return func(e *env, args []string) int {
 		if !noArgs(e, "validate", args) {
 			return ExitUsage
@@ -101,14 +83,20 @@ func bindValidate(fs *pflag.FlagSet) func(*env, []string) int {
 	}
 }
 
+// compileOptions are the build options of `build` and `check`.
+func compileOptions(in inputFlags, out outputFlags) build.Options {
+	return build.Options{ClustersDir: in.Clusters, OutDir: out.Out, GoldenDir: out.Golden, SchemaDir: out.Schema, Clusters: out.Only,
+		State: state.For(out.Out, out.Golden)}
+}
+
 // compiled validates and compiles, reusing the cache for clusters whose
 // inputs and outputs are unchanged; it prints problems and returns nil on
 // failure. Under --strict warnings are reported, and fail, as errors.
 func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
-	opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, GoldenDir: out.golden, SchemaDir: out.schema, Clusters: out.only,
-		State: state.For(out.out, out.golden)}
+	opts := compileOptions(in, out)
+	opts.Warm = warm.Started() // the cache read ahead from the same command line, when it was
 	o, diags, err := build.Plan(opts)
-	ok := e.report(diags, in.strict)
+	ok := e.report(diags, in.Strict)
 	if err != nil {
 		e.fail("", err)
 		return nil, ExitInvalid
@@ -122,8 +110,8 @@ func compiled(e *env, in inputFlags, out outputFlags) (*build.Output, int) {
 func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
 	var out outputFlags
-	in.bind(fs)
-	out.bind(fs, true)
+	in.Bind(fs)
+	out.Bind(fs, true)
 	return func(e *env, args []string) int {
 		if !noArgs(e, "build", args) {
 			return ExitUsage
@@ -132,7 +120,7 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if o == nil {
 			return code
 		}
-		unlock, err := emit.Lock(state.For(out.out, out.golden).Lock, out.out)
+		unlock, err := emit.Lock(state.For(out.Out, out.Golden).Lock, out.Out)
 		if err != nil {
 			e.fail("build", err)
 			return ExitInvalid
@@ -154,8 +142,8 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 func bindCheck(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
 	var out outputFlags
-	in.bind(fs)
-	out.bind(fs, true)
+	in.Bind(fs)
+	out.Bind(fs, true)
 	return func(e *env, args []string) int {
 		if !noArgs(e, "check", args) {
 			return ExitUsage
@@ -171,10 +159,10 @@ func bindCheck(fs *pflag.FlagSet) func(*env, []string) int {
 		}
 		if d != "" {
 			fmt.Fprint(e.stdout, d)
-			fmt.Fprintf(e.stderr, "meshc check: %s or %s is stale; run 'meshc build' and commit the result\n", out.out, out.golden)
+			fmt.Fprintf(e.stderr, "meshc check: %s or %s is stale; run 'meshc build' and commit the result\n", out.Out, out.Golden)
 			return ExitInvalid
 		}
-		fmt.Fprintf(e.stdout, "%s and %s are up to date\n", out.out, out.golden)
+		fmt.Fprintf(e.stdout, "%s and %s are up to date\n", out.Out, out.Golden)
 		return ExitOK
 	}
 }
@@ -182,14 +170,14 @@ func bindCheck(fs *pflag.FlagSet) func(*env, []string) int {
 func bindRender(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
 	var out outputFlags
-	in.bind(fs)
-	out.bind(fs, false)
+	in.Bind(fs)
+	out.Bind(fs, false)
 	return func(e *env, args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc render: takes exactly one CLUSTER; see 'meshc render --help'\n")
 			return ExitUsage
 		}
-		opts := build.Options{ClustersDir: in.clusters, OutDir: out.out, Clusters: args}
+		opts := build.Options{ClustersDir: in.Clusters, OutDir: out.Out, Clusters: args}
 		m, ok := validated(e, in, opts)
 		if !ok {
 			return ExitInvalid
@@ -206,7 +194,7 @@ func bindRender(fs *pflag.FlagSet) func(*env, []string) int {
 
 func bindQuota(fs *pflag.FlagSet) func(*env, []string) int {
 	var in inputFlags
-	in.bind(fs)
+	in.Bind(fs)
 	return func(e *env, args []string) int {
 		if len(args) > 1 {
 			fmt.Fprintf(e.stderr, "meshc quota: takes at most one CLUSTER; see 'meshc quota --help'\n")

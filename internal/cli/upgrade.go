@@ -78,7 +78,7 @@ type upgradeFlags struct {
 }
 
 func (f *upgradeFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.in.clusters, "clusters", "clusters", "folder with mesh.{yaml,cue} and one file per cluster")
+	fs.StringVar(&f.in.Clusters, "clusters", "clusters", "folder with mesh.{yaml,cue} and one file per cluster")
 	fs.StringVar(&f.to, "to", "", "the revision to walk the cluster to (a key of the mesh's revisions)")
 	fs.StringSliceVar(&f.order, "order", nil, "namespaces to migrate first, in this order (default: the cluster file's order)")
 }
@@ -115,7 +115,7 @@ func planned(e *env, cmd string, f *upgradeFlags, args []string) (*upgradeInput,
 		fmt.Fprintf(e.stderr, "meshc %s: no cluster %q; the mesh has %s\n", cmd, args[0], strings.Join(build.ClusterNames(m), ", "))
 		return nil, ExitInvalid
 	}
-	file, err := clusterFile(f.in.clusters, in.cluster.Name)
+	file, err := clusterFile(f.in.Clusters, in.cluster.Name)
 	if err != nil {
 		e.fail(cmd, err)
 		return nil, ExitInvalid
@@ -246,7 +246,7 @@ func bindUpgradeNext(fs *pflag.FlagSet) func(*env, []string) int {
 			step.WriteText(e.stderr)
 			return ExitInvalid
 		}
-		if !validEdit(e, cmd, f.in.clusters, in.file, out) {
+		if !validEdit(e, cmd, f.in.Clusters, in.file, out) {
 			return ExitInvalid
 		}
 		if err := writeInPlace(in.file.Path, out); err != nil {

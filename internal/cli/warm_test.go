@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/golemtrust/meshc/internal/cache"
+	"github.com/golemtrust/meshc/internal/state"
+	"github.com/golemtrust/meshc/internal/warm"
+)
+
+// TestWarmReadsTheCommandLineAsTheCLI: for every spelling of a build or
+// check command line, the prefetch internal/warm starts from it is the one
+// the build those options make takes (its cache file and output folders
+// are the build's), and for every other command there is none. A
+// prefetch the build does not take only costs time; this keeps it from
+// costing it on every run.
+func TestWarmReadsTheCommandLineAsTheCLI(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv(state.EnvVar, filepath.Join(tmp, "state"))
+	o, g := filepath.Join(tmp, "o"), filepath.Join(tmp, "g")
+	lines := [][]string{
+		{},
+		{"--out", o, "--golden", g},
+		{"--out=" + o, "--golden=" + g, "--schema", ""},
+		{"--schema", filepath.Join(tmp, "s"), "--cluster", "a", "--cluster=b", "--strict"},
+		{"--clusters", filepath.Join(tmp, "c"), "--out", "rel/o"},
+	}
+	for _, cmd := range []string{"build", "check"} {
+		for _, line := range lines {
+			fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var in inputFlags
+			var out outputFlags
+			in.Bind(fs)
+			out.Bind(fs, true)
+			if err := fs.Parse(line); err != nil {
+				t.Fatalf("%s %q: %v", cmd, line, err)
+			}
+			opts := compileOptions(in, out)
+			r := warm.Start(append([]string{cmd}, line...))
+			if r.Take(opts.State.Cache(), cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir)) == nil {
+				t.Errorf("meshc %s %q: the build does not take the prefetch", cmd, line)
+			}
+		}
+	}
+	for _, args := range [][]string{nil, {"validate"}, {"render", "a"}, {"quota"}, {"diff"}, {"version"}, {"build", "--no-such-flag"}, {"build", "extra"}} {
+		if r := warm.Start(args); r != nil {
+			t.Errorf("meshc %q: a prefetch was started", args)
+		}
+	}
+}
