@@ -158,13 +158,17 @@ func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict
 // decide decides an entry by its shape and scalars when it can, else
 // unifies it whole.
 func (m *entryMemo) decide(sch *schema, path string, text []byte) *entryVerdict {
-	if name, pv, t, ok := m.shapes.decide(sch, path, text); ok {
+	if name, pv, t, doc, ok := m.shapes.decide(sch, path, text); ok {
 		v := &entryVerdict{name: name, ok: true}
-		if v.doc, ok = decodeNamespace(pv, t); ok {
+		if doc != nil { // unified whole: the first of its shape
+			if json.Unmarshal(doc, &v.doc) == nil {
+				return v
+			}
+		} else if v.doc, ok = decodeNamespace(pv, t); ok {
 			return v
 		}
 		v.doc = namespaceDoc{}
-		if json.Unmarshal(render(nil, pv, t), &v.doc) == nil {
+		if doc == nil && json.Unmarshal(render(nil, pv, t), &v.doc) == nil {
 			return v
 		}
 	}
@@ -246,12 +250,15 @@ func fastHead(w *worker, sch *schema, path string, head []byte, doc *clusterDoc)
 		return false
 	}
 	v := mergeDefaults(pv, w.info.headDefaults)
-	t, ok := w.memo.heads.decideValue(sch, v, func() ([]byte, bool) { return headByCUE(w, sch, path, head) })
+	t, whole, ok := w.memo.heads.decideValue(sch, v, func() ([]byte, bool) { return headByCUE(w, sch, path, head) })
 	if !ok {
 		return false
 	}
+	if whole == nil { // decided by its shape
+		whole = render(nil, v, t)
+	}
 	var d clusterDoc // not doc: a failed decode must leave it as it was
-	if json.Unmarshal(render(nil, v, t), &d) != nil {
+	if json.Unmarshal(whole, &d) != nil {
 		return false
 	}
 	*doc = d

@@ -48,18 +48,33 @@ import (
 // defaults merged in) is decided the same way against #Cluster, whose
 // fields refer to no other field either: a fleet's heads differ in their
 // names and networks, and share a handful of shapes.
+//
+// A shape is learnt from its second value, not its first: the first is
+// unified whole anyway (it is the representative), and learning a shape
+// costs a CUE check of each of its scalars on top, which pays only when
+// another value of the shape comes. A rebuild that validates one edited
+// entry, whose shape this run has not seen, so unifies it once.
 type shapes struct {
 	root   func(*schema) cue.Value // the definition values are decided against
 	mu     sync.Mutex
-	shapes map[string]*shape // by shape key
-	leaves map[string]bool   // by leaf key: path, kind and text
+	shapes map[string]*shape    // by shape key
+	firsts map[string]*sighting // shapes seen once, not learnt yet
+	leaves map[string]bool      // by leaf key: path, kind and text
+}
+
+// sighting is the first value of a shape, which CUE accepted whole, and
+// its decoded value as JSON: the shape's representative when a second
+// value comes.
+type sighting struct {
+	v   *load.Plain
+	doc []byte
 }
 
 // newShapes returns an empty memo of shapes of values of root's
 // definition: #Namespace for namespace entries (namespaceRoot), #Cluster
 // for cluster heads (clusterRoot).
 func newShapes(root func(*schema) cue.Value) *shapes {
-	return &shapes{root: root, shapes: map[string]*shape{}, leaves: map[string]bool{}}
+	return &shapes{root: root, shapes: map[string]*shape{}, firsts: map[string]*sighting{}, leaves: map[string]bool{}}
 }
 
 func namespaceRoot(sch *schema) cue.Value { return sch.namespace }
@@ -152,52 +167,59 @@ func (w *walk) value(v *load.Plain) {
 	}
 }
 
-// decide returns an entry's name, its value and the template of its shape
-// (render and decodeNamespace give its decoded value with defaults), or
-// ok false when the entry must be unified whole.
-func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *load.Plain, t *tmpl, ok bool) {
+// decide returns an entry's name, its value and either the template of
+// its shape (render and decodeNamespace give its decoded value with
+// defaults) or, for the first entry of a shape, its decoded value as JSON
+// (doc), unified whole; ok false when the entry must be unified whole.
+func (s *shapes) decide(sch *schema, path string, text []byte) (name string, v *load.Plain, t *tmpl, doc []byte, ok bool) {
 	name, v, ok = load.ParsePlainEntry(text)
 	if !ok {
-		return "", nil, nil, false
+		return "", nil, nil, nil, false
 	}
-	t, ok = s.decideValue(sch, v, func() ([]byte, bool) {
+	t, doc, ok = s.decideValue(sch, v, func() ([]byte, bool) {
 		verdict, doc := checkEntry(sch, path, text)
 		return doc, verdict.ok
 	})
-	return name, v, t, ok
+	return name, v, t, doc, ok
 }
 
-// decideValue returns the template of v's shape when v is valid by its
-// shape and scalars, or ok false when it must be unified whole. whole
-// unifies v whole, for the first value of a shape (the representative):
-// its decoded value as JSON, or false when CUE refuses it.
-func (s *shapes) decideValue(sch *schema, v *load.Plain, whole func() ([]byte, bool)) (*tmpl, bool) {
+// decideValue decides v: valid by its shape and scalars (the shape's
+// template), or, for the first value of a shape, valid unified whole (its
+// decoded value as JSON, doc); ok false when it must be unified whole.
+// whole unifies v whole: its decoded value as JSON, or false when CUE
+// refuses it.
+func (s *shapes) decideValue(sch *schema, v *load.Plain, whole func() ([]byte, bool)) (t *tmpl, doc []byte, ok bool) {
 	w := walks.Get().(*walk)
 	defer func() { w.reset(); walks.Put(w) }()
 	w.value(v)
 	s.mu.Lock()
-	sh := s.shapes[string(w.key)]
+	sh, first := s.shapes[string(w.key)], s.firsts[string(w.key)]
 	s.mu.Unlock()
-	if sh == nil {
-		sh = s.learn(sch, v, w, whole)
-		if sh == nil {
-			return nil, false
+	if sh == nil && first == nil {
+		if doc, ok = whole(); !ok {
+			return nil, nil, false // not valid; the next value of the shape is a first again
 		}
+		s.mu.Lock()
+		s.firsts[string(w.key)] = &sighting{v: v, doc: doc}
+		s.mu.Unlock()
+		return nil, doc, true
+	}
+	if sh == nil {
+		sh = s.learn(sch, first, string(w.key))
 	}
 	if !sh.usable || !s.leavesOK(sch, w) {
-		return nil, false
+		return nil, nil, false
 	}
-	return sh.tmpl, true
+	return sh.tmpl, nil, true
 }
 
-// learn unifies a value of a new shape whole and remembers the shape when
-// CUE accepts it; nil when it does not (the value is then not valid, and
-// the next value of the shape is tried as a representative again).
-func (s *shapes) learn(sch *schema, v *load.Plain, w *walk, whole func() ([]byte, bool)) *shape {
-	doc, ok := whole()
-	if !ok {
-		return nil
-	}
+// learn makes a shape of its first value, which CUE accepted whole, and
+// remembers it.
+func (s *shapes) learn(sch *schema, first *sighting, key string) *shape {
+	v, doc := first.v, first.doc
+	w := walks.Get().(*walk)
+	defer func() { w.reset(); walks.Put(w) }()
+	w.value(v)
 	sh := &shape{}
 	var decoded any
 	dec := json.NewDecoder(bytes.NewReader(doc))
@@ -212,7 +234,8 @@ func (s *shapes) learn(sch *schema, v *load.Plain, w *walk, whole func() ([]byte
 		sh.usable = false
 	}
 	s.mu.Lock()
-	s.shapes[string(w.key)] = sh
+	s.shapes[key] = sh
+	delete(s.firsts, key)
 	s.mu.Unlock()
 	return sh
 }
