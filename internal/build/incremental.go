@@ -50,8 +50,8 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	seen := time.Now().UnixNano() // before any input file's status is taken
 	// The cache is read while the folder is listed: both are a rebuild's
 	// fixed cost, and neither needs the other.
-	file := opts.State.Cache()
-	pre := opts.Warm.Take(file, cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir))
+	file, roots := opts.State.Cache(), cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir)
+	pre := opts.Warm.Take(file, roots)
 	loaded := make(chan *cache.Cache, 1)
 	go func() {
 		if pre != nil {
@@ -66,8 +66,7 @@ func Plan(opts Options) (*Output, diag.List, error) {
 		_, all := Validate(opts) // report every error of the run
 		return nil, all, nil
 	}
-	p := newPlan(opts, old, ls)
-	p.warm = pre
+	p := newPlan(opts, old, ls, roots, pre)
 
 	// The loop ends: misses only grow, and the set a pass computes
 	// depends only on which clusters are misses. A pass that finds no
@@ -161,11 +160,12 @@ type cluster struct {
 	moved    bool
 }
 
-func newPlan(opts Options, old *cache.Cache, ls *load.Listing) *plan {
+func newPlan(opts Options, old *cache.Cache, ls *load.Listing, roots map[string]string, pre *warm.Run) *plan {
 	p := &plan{
 		opts:     opts,
 		old:      old,
-		roots:    cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir),
+		roots:    roots,
+		warm:     pre,
 		ls:       ls,
 		meshSum:  cache.SumOf(ls.Mesh.Data),
 		entries:  newEntryStore(old),

@@ -158,17 +158,16 @@ func (m *entryMemo) verdict(sch *schema, path string, text []byte) *entryVerdict
 // decide decides an entry by its shape and scalars when it can, else
 // unifies it whole.
 func (m *entryMemo) decide(sch *schema, path string, text []byte) *entryVerdict {
-	if name, pv, t, doc, ok := m.shapes.decide(sch, path, text); ok {
+	if name, pv, t, whole, ok := m.shapes.decide(sch, path, text); ok {
 		v := &entryVerdict{name: name, ok: true}
-		if doc != nil { // unified whole: the first of its shape
-			if json.Unmarshal(doc, &v.doc) == nil {
+		if whole == nil { // decided by its shape, not unified whole as the first of it
+			if v.doc, ok = decodeNamespace(pv, t); ok {
 				return v
 			}
-		} else if v.doc, ok = decodeNamespace(pv, t); ok {
-			return v
+			whole = render(nil, pv, t)
 		}
 		v.doc = namespaceDoc{}
-		if doc == nil && json.Unmarshal(render(nil, pv, t), &v.doc) == nil {
+		if json.Unmarshal(whole, &v.doc) == nil {
 			return v
 		}
 	}
