@@ -186,7 +186,10 @@ func (o *Output) SaveCache() error {
 			}
 		}
 	}
-	return o.Cache.Save(o.cacheFile)
+	if o.cacheFile == "" {
+		return nil // no state folder: nowhere to keep it
+	}
+	return emit.WriteState(o.cacheFile, o.Cache.Encode())
 }
 
 // settleAbove is how many racy files a build leaves for the next run to

@@ -24,12 +24,9 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/golemtrust/meshc/internal/emit"
 )
 
 // version changes whenever the cache's layout or meaning does: an older or
@@ -155,17 +152,13 @@ func readString(file string) (string, error) {
 	return b.String(), nil
 }
 
-// Save writes the cache atomically to file; "" (no state folder) saves
-// nothing.
-func (c *Cache) Save(file string) error {
-	if file == "" {
-		return nil
-	}
+// Encode returns the cache as its file holds it, recorded as written by
+// this binary. The caller writes it (emit.WriteState, atomically): cache
+// reads no more than it must of the file system's packages, because
+// internal/warm reads a cache during package initialisation.
+func (c *Cache) Encode() []byte {
 	c.Version, c.Tool = version, toolID()
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	return emit.WriteState(file, c.encode())
+	return c.encode()
 }
 
 // Key is a cluster's cache key: the hash of everything its output
@@ -357,7 +350,7 @@ func (files Files) Verify(roots map[string]string) (now Files, changed, ok bool)
 		if !found || !known {
 			return nil, false, false
 		}
-		full := root + string(filepath.Separator) + filepath.FromSlash(rel)
+		full := root + string(os.PathSeparator) + fromSlash(rel)
 		seen := time.Now().UnixNano()
 		cur, regular := lstatRegular(full, &buf)
 		if !regular || cur.Size != rec.Size {
@@ -406,4 +399,12 @@ func cut(name string) (tree, rel string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// fromSlash is filepath.FromSlash (see Encode for why not filepath).
+func fromSlash(rel string) string {
+	if os.PathSeparator == '/' {
+		return rel
+	}
+	return strings.ReplaceAll(rel, "/", string(os.PathSeparator))
 }

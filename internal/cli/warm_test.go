@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -51,5 +52,49 @@ func TestWarmReadsTheCommandLineAsTheCLI(t *testing.T) {
 		if r := warm.Start(args); r != nil {
 			t.Errorf("meshc %q: a prefetch was started", args)
 		}
+	}
+}
+
+// TestWarmAgreesWithPflag reads generated command lines both ways: with
+// the CLI's pflag flag set, and with internal/warm's standard-library one
+// over the same definitions (internal/flags). Wherever the CLI accepts a
+// build or check line, warm starts the prefetch that build takes. Where
+// the CLI refuses one, warm may still start one (the standard library
+// accepts -out as well as --out): the command fails before any build, and
+// the prefetch only cost the second core's time.
+func TestWarmAgreesWithPflag(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv(state.EnvVar, filepath.Join(tmp, "state"))
+	tokens := []string{
+		"--out", "--out=o2", "--golden", "--golden=", "--schema", "--schema=s", "--cluster", "--cluster=c",
+		"--clusters", "--strict", "--strict=false", "--strict=true", "-out", "-o", "--", "-", "-h", "--help",
+		"--no-such", "o1", "g1", "", "=", "--out=--golden", "---out", "-strict",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	accepted := 0
+	for range 20000 {
+		line := make([]string, rng.IntN(7))
+		for i := range line {
+			line[i] = tokens[rng.IntN(len(tokens))]
+		}
+		cmd := []string{"build", "check"}[rng.IntN(2)]
+		fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var in inputFlags
+		var out outputFlags
+		in.Bind(fs)
+		out.Bind(fs, true)
+		r := warm.Start(append([]string{cmd}, line...))
+		if fs.Parse(line) != nil || fs.NArg() > 0 {
+			continue // the CLI refuses it
+		}
+		accepted++
+		opts := compileOptions(in, out)
+		if r.Take(opts.State.Cache(), cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir)) == nil {
+			t.Errorf("meshc %s %q: the CLI accepts it, but the build does not take the prefetch", cmd, line)
+		}
+	}
+	if accepted < 1000 {
+		t.Fatalf("only %d of the generated lines are ones the CLI accepts: the test checks too little", accepted)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -40,7 +39,7 @@ func (p Paths) file(name string) string {
 	if p.Dir == "" {
 		return ""
 	}
-	return filepath.Join(p.Dir, name)
+	return join(p.Dir, name)
 }
 
 // For returns the state paths of a build writing out and golden. Two
@@ -51,14 +50,14 @@ func For(out, golden string) Paths {
 	root := os.Getenv(EnvVar)
 	if root == "" {
 		if dir, err := os.UserCacheDir(); err == nil {
-			root = filepath.Join(dir, "meshc")
+			root = join(dir, "meshc")
 		}
 	}
 	if root == "" {
-		return Paths{Lock: filepath.Join(os.TempDir(), "meshc-"+key+".lock")}
+		return Paths{Lock: join(os.TempDir(), "meshc-"+key+".lock")}
 	}
-	dir := filepath.Join(root, key)
-	return Paths{Dir: dir, Lock: filepath.Join(dir, "lock")}
+	dir := join(root, key)
+	return Paths{Dir: dir, Lock: join(dir, "lock")}
 }
 
 // Key names the state folder of out and golden: the folder that holds
@@ -72,7 +71,7 @@ func Key(out, golden string) string {
 			return r
 		}
 		return '_'
-	}, filepath.Base(filepath.Dir(a)))
+	}, base(dir(a)))
 	return name + "-" + hex.EncodeToString(sum[:8])
 }
 
@@ -80,8 +79,8 @@ func absolute(p string) string {
 	if p == "" {
 		return ""
 	}
-	if abs, err := filepath.Abs(p); err == nil {
+	if abs, err := abs(p); err == nil {
 		return abs
 	}
-	return filepath.Clean(p)
+	return clean(p)
 }

@@ -35,3 +35,23 @@ func TestWithoutACacheFolder(t *testing.T) {
 	assert.Empty(t, p.Marker("overlays"))
 	assert.NotEmpty(t, p.Lock, "builds still lock")
 }
+
+// TestPathsAreFilepaths checks that the path helpers state uses instead of
+// path/filepath (path_other.go) compute what path/filepath does here.
+func TestPathsAreFilepaths(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	for _, p := range []string{
+		"", ".", "..", "/", "//", "a", "a/", "a//b", "./a", "../a", "a/../..", "/a/./b/../c", "overlays",
+		"mesh-repo/x/../golden", "/tmp/a b/c", "a/b/c/", "...", "a/.../b", `a\b`, "C:/x",
+	} {
+		assert.Equal(t, filepath.Clean(p), clean(p), "Clean(%q)", p)
+		assert.Equal(t, filepath.Base(p), base(p), "Base(%q)", p)
+		assert.Equal(t, filepath.Dir(p), dir(p), "Dir(%q)", p)
+		assert.Equal(t, filepath.Join(p, "x", p), join(p, "x", p), "Join(%q, x, %q)", p, p)
+		wantAbs, wantErr := filepath.Abs(p)
+		gotAbs, gotErr := abs(p)
+		assert.Equal(t, wantAbs, gotAbs, "Abs(%q)", p)
+		assert.Equal(t, wantErr, gotErr, "Abs(%q)", p)
+	}
+}

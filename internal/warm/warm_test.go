@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golemtrust/meshc/internal/cache"
+	"github.com/golemtrust/meshc/internal/emit"
 	"github.com/golemtrust/meshc/internal/state"
 )
 
@@ -44,7 +45,7 @@ func TestVerdictsAreVerify(t *testing.T) {
 		c.Clusters[name] = cache.Entry{Files: files}
 	}
 	file := state.For(out, golden).Cache()
-	if err := c.Save(file); err != nil {
+	if err := emit.WriteState(file, c.Encode()); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(150 * time.Millisecond) // past the racy margin: statuses prove files unchanged

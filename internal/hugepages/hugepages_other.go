@@ -1,6 +1,6 @@
 //go:build !linux
 
-package tune
+package hugepages
 
 // advised is false: only Linux has transparent huge pages to ask for.
 var advised bool

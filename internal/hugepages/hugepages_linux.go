@@ -1,6 +1,6 @@
 //go:build linux
 
-package tune
+package hugepages
 
 import (
 	"reflect"
@@ -25,8 +25,10 @@ import (
 // the heap is grown here, once, by one allocation of reserveBytes that is
 // never touched (fresh mappings need no zeroing, so nothing is faulted
 // in); the mapping is advised; the allocation is freed by a collection
-// (about a millisecond, the heap being nearly empty); and the runtime
-// hands those pages out again, first, before it maps any more.
+// (about a millisecond, the heap being nearly empty; the allocation
+// starts one of its own too, at the runtime's default settings, which
+// internal/tune only sets later); and the runtime hands those pages out
+// again, first, before it maps any more.
 
 // reserveBytes is how much of the heap gets huge pages: all of a
 // rebuild's or a check's (about 50 MB at 1,000 clusters). A cold build's
@@ -44,9 +46,6 @@ const madvHugepage = 14
 var advised bool
 
 func hugePages() {
-	if godebug, _ := syscall.Getenv("GODEBUG"); thpDisabled(godebug) || ^uint(0)>>63 == 0 {
-		return // asked not to, or a 32-bit platform (small arenas, little heap)
-	}
 	reserve := make([]byte, reserveBytes)
 	start := reflect.ValueOf(reserve).Pointer()
 	// From the start of the huge page the allocation begins in (madvise
