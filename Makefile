@@ -5,8 +5,9 @@ GO ?= go
 
 all: build
 
+# Static (CGO_ENABLED=0), as the README installs it (see why there).
 build:
-	$(GO) build -o meshc ./cmd/meshc
+	CGO_ENABLED=0 $(GO) build -o meshc ./cmd/meshc
 
 # The whole test suite: formatting and vet (also as on Windows and macOS),
 # the binary for every platform meshc ships for, every Go test (including

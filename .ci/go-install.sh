@@ -37,7 +37,9 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(f, prefix + "/" + f)
 PY
 export GOBIN=$tmp/bin GONOSUMDB=$mod GOFLAGS=-mod=mod
-GOPROXY="file://$tmp/proxy,$(go env GOPROXY)" go install "$mod/cmd/meshc@$version"
+# As the README says to install it: CGO_ENABLED=0, a static binary.
+CGO_ENABLED=0 GOPROXY="file://$tmp/proxy,$(go env GOPROXY)" go install "$mod/cmd/meshc@$version"
+go version -m "$GOBIN/meshc" | grep -q "CGO_ENABLED=0"
 mkdir -p "$tmp/user"
 cp -r "$repo/clusters" "$tmp/user/"
 cd "$tmp/user"
