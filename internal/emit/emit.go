@@ -110,38 +110,41 @@ func plan(t *Tree) (*treePlan, error) {
 		return nil, err
 	}
 	p := &treePlan{tree: t, oldIndex: old}
-	owned := map[string]bool{}
-	for _, f := range old {
-		owned[f] = true
-	}
-	paths := make([]string, 0, len(t.Files)+len(t.Kept))
 	for f := range t.Files {
 		if err := safePath(f); err != nil {
 			return nil, err
 		}
-		paths = append(paths, f)
-	}
-	for f := range t.Kept {
-		if err := safePath(f); err != nil {
-			return nil, err
-		}
-		if _, both := t.Files[f]; both {
+		if t.Kept[f] {
 			return nil, fmt.Errorf("meshc bug: %s is both kept and written", f)
 		}
-		paths = append(paths, f)
 	}
-	// The index of an up-to-date tree lists exactly the planned files:
-	// then they are the old index, already sorted (a rebuild plans every
-	// file of the mesh and changes a handful).
-	if len(paths) != len(old) || !allOwned(paths, owned) {
-		slices.Sort(paths)
-	} else {
-		paths = slices.Clone(old)
-	}
-	for _, f := range paths {
-		if t.Kept[f] {
-			continue
+	// The planned files are usually exactly the old index (a rebuild
+	// plans every file of the mesh, keeps nearly all and adds none): then
+	// each is a file meshc wrote, safe (readIndex checked the index), and
+	// none is stale, and the index's order is theirs. Otherwise (files
+	// added or gone, an index lost) the general case below.
+	same := len(t.Files)+len(t.Kept) == len(old) && allPlanned(old, t)
+	paths := old
+	owned := func(string) bool { return true }
+	if !same {
+		in := make(map[string]bool, len(old))
+		for _, f := range old {
+			in[f] = true
 		}
+		owned = func(f string) bool { return in[f] }
+		paths = make([]string, 0, len(t.Files)+len(t.Kept))
+		for f := range t.Files {
+			paths = append(paths, f)
+		}
+		for f := range t.Kept {
+			if err := safePath(f); err != nil {
+				return nil, err
+			}
+			paths = append(paths, f)
+		}
+		slices.Sort(paths)
+	}
+	for _, f := range slices.Sorted(maps.Keys(t.Files)) {
 		full := filepath.Join(t.Dir, filepath.FromSlash(f))
 		if err := noSymlinks(t.Dir, f); err != nil {
 			problems = append(problems, err.Error())
@@ -155,7 +158,7 @@ func plan(t *Tree) (*treePlan, error) {
 			p.changes = append(p.changes, Change{Path: f, Kind: "create", New: t.Files[f]})
 		case err != nil:
 			problems = append(problems, err.Error())
-		case !owned[f] && !bytes.Equal(cur, t.Files[f]):
+		case !owned(f) && !bytes.Equal(cur, t.Files[f]):
 			// Equal content is adopted: it is exactly what meshc would
 			// write, as after a clone whose index was lost.
 			problems = append(problems, fmt.Sprintf("%s: meshc did not write this file and will not overwrite it; move it away and run again", full))
@@ -172,6 +175,9 @@ func plan(t *Tree) (*treePlan, error) {
 	// stale: a cluster was removed, or an object moved. Out of scope, they
 	// are another cluster's and stay, listed, as they are.
 	for _, f := range old {
+		if same {
+			break // every one is planned
+		}
 		if _, planned := t.Files[f]; planned || t.Kept[f] {
 			continue
 		}
@@ -222,10 +228,11 @@ func plan(t *Tree) (*treePlan, error) {
 	return p, nil
 }
 
-// allOwned reports whether every path is in owned.
-func allOwned(paths []string, owned map[string]bool) bool {
-	for _, f := range paths {
-		if !owned[f] {
+// allPlanned reports whether every file of the index is planned, written
+// or kept.
+func allPlanned(index []string, t *Tree) bool {
+	for _, f := range index {
+		if _, written := t.Files[f]; !written && !t.Kept[f] {
 			return false
 		}
 	}

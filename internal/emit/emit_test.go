@@ -510,3 +510,52 @@ func TestNoMarkerLooksEveryTime(t *testing.T) {
 	require.NoError(t, Write(noMarker()))
 	assert.NoFileExists(t, filepath.Join(dir, "a/"+tmpPrefix+"x.yaml"))
 }
+
+// TestKeptFilesAgainstTheIndex covers both ways a tree with kept files is
+// planned: its files exactly the index's (a rebuild: nothing is read but
+// the written files, the index stays), and otherwise (a kept file the
+// index lost is listed again, a file no longer planned is removed, a kept
+// path that is not safe is refused).
+func TestKeptFilesAgainstTheIndex(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, Write(tree(dir, "a/x.yaml", "a/y.yaml", "b/z.yaml")))
+	index := read(t, filepath.Join(dir, IndexName))
+	indexInfo, err := os.Stat(filepath.Join(dir, IndexName))
+	require.NoError(t, err)
+
+	same := &Tree{Dir: dir, Kept: map[string]bool{"a/x.yaml": true, "b/z.yaml": true}, Files: map[string][]byte{"a/y.yaml": []byte("new y\n")}, Marker: markerOf(dir)}
+	sum, err := Apply(same)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 1, Unchanged: 3}, sum, "y written; x, z and the index unchanged")
+	assert.Equal(t, "new y\n", read(t, filepath.Join(dir, "a/y.yaml")))
+	assert.Equal(t, index, read(t, filepath.Join(dir, IndexName)))
+	after, err := os.Stat(filepath.Join(dir, IndexName))
+	require.NoError(t, err)
+	assert.Equal(t, indexInfo.ModTime(), after.ModTime(), "the index is not rewritten")
+
+	// The index lost b/z.yaml (say, edited by hand): kept, it is listed again.
+	write(t, filepath.Join(dir, IndexName), "a/x.yaml\na/y.yaml\n")
+	sum, err = Apply(same)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 1, Unchanged: 3}, sum, "the index written")
+	assert.Equal(t, index, read(t, filepath.Join(dir, IndexName)))
+
+	// b/z.yaml no longer planned: removed, the index without it.
+	gone := &Tree{Dir: dir, Kept: map[string]bool{"a/x.yaml": true}, Files: map[string][]byte{"a/y.yaml": []byte("new y\n")}, Marker: markerOf(dir)}
+	sum, err = Apply(gone)
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Written: 1, Unchanged: 2, Removed: 1}, sum)
+	assert.NoFileExists(t, filepath.Join(dir, "b/z.yaml"))
+	assert.NotContains(t, read(t, filepath.Join(dir, IndexName)), "b/z.yaml")
+
+	// A kept path outside the folder is a meshc bug, refused before writing.
+	bad := &Tree{Dir: dir, Kept: map[string]bool{"a/x.yaml": true, "../out.yaml": true}, Files: map[string][]byte{"a/y.yaml": []byte("newer y\n")}, Marker: markerOf(dir)}
+	_, err = Apply(bad)
+	require.ErrorContains(t, err, `output path "../out.yaml" leads outside the output folder`)
+	assert.Equal(t, "new y\n", read(t, filepath.Join(dir, "a/y.yaml")), "nothing written")
+
+	// Kept and written at once is a meshc bug too.
+	both := &Tree{Dir: dir, Kept: map[string]bool{"a/x.yaml": true, "a/y.yaml": true}, Files: map[string][]byte{"a/y.yaml": []byte("newer y\n")}, Marker: markerOf(dir)}
+	_, err = Apply(both)
+	require.ErrorContains(t, err, "meshc bug: a/y.yaml is both kept and written")
+}
