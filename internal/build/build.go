@@ -125,15 +125,35 @@ type Output struct {
 	unstated  []unstated
 	roots     map[string]string
 	cacheFile string
+	// draft, once EncodeCacheAhead is called, delivers Cache encoded
+	// with the unstated records' states left to set.
+	draft chan *cache.Draft
 }
 
 // unstated is one record of output files (a cluster's, the schema's)
 // whose states SaveCache takes once they are written; drop removes the
 // record from the cache when a file is not there as written.
 type unstated struct {
+	cluster string // "": the schema's
 	files   cache.Files
 	drop    func()
 	dropped bool
+}
+
+// EncodeCacheAhead starts encoding the next cache, to be done by the
+// time SaveCache needs it: called before the output is written, the
+// encoding (megabytes at a thousand clusters) runs while emit writes,
+// and SaveCache only sets the written files' states in it.
+func (o *Output) EncodeCacheAhead() {
+	if o.Cache == nil || o.cacheFile == "" || o.draft != nil {
+		return
+	}
+	pending := map[string]bool{}
+	for _, rec := range o.unstated {
+		pending[rec.cluster] = true
+	}
+	o.draft = make(chan *cache.Draft, 1)
+	go func() { o.draft <- o.Cache.EncodeDraft(pending) }()
 }
 
 // SaveCache records what the next run may reuse, in the state folder;
@@ -143,6 +163,11 @@ func (o *Output) SaveCache() error {
 	if o.Cache == nil {
 		return nil
 	}
+	var draft *cache.Draft
+	if o.draft != nil {
+		draft = <-o.draft // before the states below change the cache it encodes
+	}
+	recs := o.unstated
 	type racyFile struct {
 		rec       *unstated
 		key, full string
@@ -189,7 +214,27 @@ func (o *Output) SaveCache() error {
 	if o.cacheFile == "" {
 		return nil // no state folder: nowhere to keep it
 	}
-	return emit.WriteState(o.cacheFile, o.Cache.Encode())
+	return emit.WriteState(o.cacheFile, finishDraft(draft, recs, o.Cache))
+}
+
+// finishDraft sets the states taken into the draft, or, when there is no
+// draft or a record was dropped since it was encoded, encodes the cache
+// anew.
+func finishDraft(draft *cache.Draft, recs []unstated, c *cache.Cache) []byte {
+	if draft == nil {
+		return c.Encode()
+	}
+	for _, rec := range recs {
+		if rec.dropped {
+			return c.Encode()
+		}
+		for key, st := range rec.files {
+			if !draft.Set(rec.cluster, key, st) {
+				return c.Encode()
+			}
+		}
+	}
+	return draft.Bytes()
 }
 
 // settleAbove is how many racy files a build leaves for the next run to

@@ -112,13 +112,19 @@ func Plan(opts Options) (*Output, diag.List, error) {
 	if diags.Failed(false) {
 		return nil, diags, nil
 	}
+	// What the cache keeps needs nothing generated: it is gathered while
+	// the misses are generated (a rebuild's bookkeeping of every other
+	// cluster's files, on the core generate leaves idle).
+	keeping := make(chan *kept, 1)
+	go func() { keeping <- p.keep(seen) }()
 	r, err := generate(m, opts.Clusters, opts.Parallelism, p.verdicts)
+	k := <-keeping
 	if err != nil {
 		return nil, diags, err
 	}
 	out := opts.output(r)
 	out.roots, out.cacheFile = p.roots, opts.State.Cache()
-	if err := p.finish(out, r, networks, seen, len(diags) == 0); err != nil {
+	if err := p.finish(out, r, k, networks, seen, len(diags) == 0); err != nil {
 		return nil, diags, err
 	}
 	return out, diags, nil
@@ -320,20 +326,72 @@ func (p *plan) read(misses []*cluster) ([]*load.File, bool) {
 	return files, true
 }
 
-// finish completes the output with what the cache keeps (the hits' files,
-// the schema files when this binary wrote them) and sets the next cache:
-// hits keep their entry, with the states their files have now; clusters
-// compiled now get one, unless the run had diagnostics (a reused cluster
-// must print its warnings again, so it is not cached). Compiled files'
-// states are taken once they are written (SaveCache).
-func (p *plan) finish(out *Output, r *Result, networks []string, seen int64, clean bool) error {
-	next := &cache.Cache{Clusters: map[string]cache.Entry{}}
-	changed := false // whether next differs from the old cache
+// kept is what the cache keeps of a build (keep): the hits' entries for
+// the next cache, with the states their files have now, and their files,
+// which emit neither reads nor rewrites.
+type kept struct {
+	clusters         map[string]cache.Entry
+	overlays, golden map[string]bool
+	reused           int
+	changed          bool // an entry differs from the old cache's
+}
+
+// keep gathers what the cache keeps: every hit keeps its entry, with its
+// files' states as verified (and its cluster file's status anew when it
+// was read to prove it unchanged); the selected ones' files are kept.
+func (p *plan) keep(seen int64) *kept {
 	selected := map[string]bool{}
 	for _, n := range p.opts.Clusters {
 		selected[n] = true
 	}
-	out.Overlays.Kept, out.Golden.Kept = map[string]bool{}, map[string]bool{}
+	files := 0
+	for _, c := range p.clusters {
+		if !c.miss {
+			files += len(c.files)
+		}
+	}
+	k := &kept{clusters: make(map[string]cache.Entry, len(p.clusters)), overlays: make(map[string]bool, files), golden: make(map[string]bool, len(p.clusters))}
+	for _, c := range p.clusters {
+		if c.miss {
+			continue
+		}
+		name := c.listed.Stem
+		e := c.entry
+		e.Files = c.files
+		if c.file != nil { // read to prove it unchanged: record its status anew
+			e.Input = cache.StateOf(c.listed.Info, seen)
+			e.Input.Sum = c.sum
+			k.changed = true
+		}
+		k.changed = k.changed || c.moved
+		k.clusters[name] = e
+		if len(selected) > 0 && !selected[name] {
+			continue
+		}
+		for key := range e.Files {
+			tree, rel, _ := strings.Cut(key, "/")
+			if tree == treeOverlays {
+				k.overlays[rel] = true
+			} else {
+				k.golden[rel] = true
+			}
+		}
+		k.reused++
+	}
+	return k
+}
+
+// finish completes the output with what the cache keeps (k, the hits';
+// the schema files when this binary wrote them) and sets the next cache:
+// hits keep their entry; clusters compiled now get one, unless the run
+// had diagnostics (a reused cluster must print its warnings again, so it
+// is not cached). Compiled files' states are taken once they are written
+// (SaveCache).
+func (p *plan) finish(out *Output, r *Result, k *kept, networks []string, seen int64, clean bool) error {
+	next := &cache.Cache{Clusters: k.clusters}
+	changed := k.changed // whether next differs from the old cache
+	out.Overlays.Kept, out.Golden.Kept = k.overlays, k.golden
+	out.Reused = k.reused
 	built := map[string]ClusterFiles{}
 	for _, cf := range r.Clusters {
 		built[cf.Name] = cf
@@ -343,31 +401,10 @@ func (p *plan) finish(out *Output, r *Result, networks []string, seen int64, cle
 		network[c.Name] = c.Network
 	}
 	for _, c := range p.clusters {
-		name := c.listed.Stem
 		if !c.miss {
-			e := c.entry
-			e.Files = c.files
-			if c.file != nil { // read to prove it unchanged: record its status anew
-				e.Input = cache.StateOf(c.listed.Info, seen)
-				e.Input.Sum = c.sum
-				changed = true
-			}
-			changed = changed || c.moved
-			next.Clusters[name] = e
-			if len(selected) > 0 && !selected[name] {
-				continue
-			}
-			for key := range e.Files {
-				tree, rel, _ := strings.Cut(key, "/")
-				if tree == treeOverlays {
-					out.Overlays.Kept[rel] = true
-				} else {
-					out.Golden.Kept[rel] = true
-				}
-			}
-			out.Reused++
 			continue
 		}
+		name := c.listed.Stem
 		cf, ok := built[name]
 		if !ok || !clean {
 			continue
@@ -385,7 +422,7 @@ func (p *plan) finish(out *Output, r *Result, networks []string, seen int64, cle
 		}
 		e.Files[treeGolden+"/"+name+".yaml"] = cache.FileState{Sum: cache.SumOf(cf.Golden)}
 		next.Clusters[name] = e
-		out.unstated = append(out.unstated, unstated{files: e.Files, drop: func() { delete(next.Clusters, name) }})
+		out.unstated = append(out.unstated, unstated{cluster: name, files: e.Files, drop: func() { delete(next.Clusters, name) }})
 		changed = true
 	}
 	if p.opts.SchemaDir != "" {

@@ -127,8 +127,16 @@ func testIncrementalIsThePipeline(t *testing.T, prefetch bool) {
 		}
 		requireSameTrees(t, s.name+": planned", want, got)
 
+		if prefetch { // as the CLI builds: the cache encoded while the output is written
+			out.EncodeCacheAhead()
+		}
 		require.NoError(t, emit.Write(out.Trees()...), s.name)
 		require.NoError(t, out.SaveCache(), s.name)
+		if out.Cache != nil { // what was saved, drafted or not, is the cache encoded whole
+			saved, err := os.ReadFile(opts.State.Cache())
+			require.NoError(t, err, s.name)
+			require.Equal(t, out.Cache.Encode(), saved, "%s: the saved cache", s.name)
+		}
 		if s.only == nil {
 			disk := map[string]map[string]string{}
 			for i, dir := range []string{opts.OutDir, opts.GoldenDir, opts.SchemaDir} {

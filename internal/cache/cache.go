@@ -156,10 +156,40 @@ func readString(file string) (string, error) {
 // this binary. The caller writes it (emit.WriteState, atomically): cache
 // reads no more than it must of the file system's packages, because
 // internal/warm reads a cache during package initialisation.
-func (c *Cache) Encode() []byte {
+func (c *Cache) Encode() []byte { return c.EncodeDraft(nil).Bytes() }
+
+// EncodeDraft is Encode before the states of some records' files are
+// known: those of the clusters pending names ("" the schema files). Each
+// is filled in later with Draft.Set, in place (a state's encoding has a
+// fixed size), so a build can encode its next cache while it writes the
+// files whose states the cache records.
+func (c *Cache) EncodeDraft(pending map[string]bool) *Draft {
 	c.Version, c.Tool = version, toolID()
-	return c.encode()
+	return c.encodeDraft(pending)
 }
+
+// Draft is an encoded cache whose pending states are set in place.
+type Draft struct {
+	data  []byte
+	slots map[slot]int // where a pending file's state is in data
+}
+
+// slot names a pending file's state: the cluster ("" the schema) and the
+// file's record key.
+type slot struct{ cluster, file string }
+
+// Set sets the state of a pending file of cluster ("" the schema); false
+// when the draft has no such file (the caller encodes anew).
+func (d *Draft) Set(cluster, file string, st FileState) bool {
+	at, ok := d.slots[slot{cluster, file}]
+	if ok {
+		appendState(d.data[:at], st) // overwrites the stateSize bytes there
+	}
+	return ok
+}
+
+// Bytes returns the encoded cache.
+func (d *Draft) Bytes() []byte { return d.data }
 
 // Key is a cluster's cache key: the hash of everything its output
 // depends on, the running binary, the mesh file, the cluster file (by

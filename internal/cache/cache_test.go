@@ -172,3 +172,32 @@ func TestKey(t *testing.T) {
 		assert.NotEqual(t, base, k, what)
 	}
 }
+
+// TestDraftIsEncodeOnceSet: a cache encoded before some of its files'
+// states are known, with those states then set in place, is byte for
+// byte the cache encoded with them.
+func TestDraftIsEncodeOnceSet(t *testing.T) {
+	st := func(i int) FileState {
+		return FileState{Sum: SumOf([]byte{byte(i)}), Size: int64(i), Mtime: int64(1000 + i), Ctime: int64(2000 + i), Ino: uint64(i), Dev: 7, Seen: int64(3000 + i)}
+	}
+	c := &Cache{
+		Clusters: map[string]Entry{
+			"a": {Key: SumOf([]byte("a")), Network: "n1", Files: Files{"overlays/a/k.yaml": st(1), "golden/a.yaml": st(2)}},
+			"b": {Key: SumOf([]byte("b")), Network: "n2", Files: Files{"overlays/b/k.yaml": {Sum: SumOf([]byte("b1"))}, "golden/b.yaml": {Sum: SumOf([]byte("b2"))}}},
+		},
+		Schema: Files{"schema/cluster.json": {Sum: SumOf([]byte("{}"))}},
+	}
+	d := c.EncodeDraft(map[string]bool{"b": true, "": true})
+	assert.False(t, d.Set("a", "golden/a.yaml", st(9)), "a is not pending")
+	assert.False(t, d.Set("b", "golden/nope.yaml", st(9)))
+	for i, key := range []string{"overlays/b/k.yaml", "golden/b.yaml"} {
+		require.True(t, d.Set("b", key, st(10+i)))
+		c.Clusters["b"].Files[key] = st(10 + i)
+	}
+	require.True(t, d.Set("", "schema/cluster.json", st(20)))
+	c.Schema["schema/cluster.json"] = st(20)
+	assert.Equal(t, c.Encode(), d.Bytes())
+	got, ok := decode(string(d.Bytes()))
+	require.True(t, ok)
+	assert.Equal(t, c.Clusters, got.Clusters)
+}

@@ -14,7 +14,12 @@ import (
 // bytes). Anything that does not parse is no cache at all.
 const magic = "meshc-cache\x00"
 
-func (c *Cache) encode() []byte {
+func (c *Cache) encode() []byte { return c.encodeDraft(nil).data }
+
+// encodeDraft is encode, recording where the states of the pending
+// records' files are: pending names clusters, "" the schema files.
+func (c *Cache) encodeDraft(pending map[string]bool) *Draft {
+	d := &Draft{}
 	b := make([]byte, 0, c.encodedSize()) // sized once: megabytes, written on every run
 	b = append(b, magic...)
 	b = binary.AppendUvarint(b, uint64(c.Version))
@@ -38,7 +43,7 @@ func (c *Cache) encode() []byte {
 		number[k] = i
 	}
 	var files []string // reused: a thousand clusters, a dozen files each
-	b, files = appendFiles(b, c.Schema, files)
+	b, files = d.appendFiles(b, pending[""], "", c.Schema, files)
 	b = binary.AppendUvarint(b, uint64(len(c.Clusters)))
 	var known []int
 	for _, name := range slices.Sorted(maps.Keys(c.Clusters)) {
@@ -57,9 +62,10 @@ func (c *Cache) encode() []byte {
 		for _, i := range known {
 			b = binary.AppendUvarint(b, uint64(i))
 		}
-		b, files = appendFiles(b, e.Files, files)
+		b, files = d.appendFiles(b, pending[name], name, e.Files, files)
 	}
-	return b
+	d.data = b
+	return d
 }
 
 // encodedSize estimates encode's length, from counts alone (iterating a
@@ -78,8 +84,10 @@ func (c *Cache) encodedSize() int {
 	return size
 }
 
-// appendFiles appends files in name order, sorting them in buf.
-func appendFiles(b []byte, fs Files, buf []string) ([]byte, []string) {
+// appendFiles appends files in name order, sorting them in buf; for a
+// pending record (of cluster; "" the schema) it records where each file's
+// state is.
+func (d *Draft) appendFiles(b []byte, pending bool, cluster string, fs Files, buf []string) ([]byte, []string) {
 	b = binary.AppendUvarint(b, uint64(len(fs)))
 	buf = buf[:0]
 	for f := range fs {
@@ -88,6 +96,12 @@ func appendFiles(b []byte, fs Files, buf []string) ([]byte, []string) {
 	slices.Sort(buf)
 	for _, f := range buf {
 		b = appendString(b, f)
+		if pending {
+			if d.slots == nil {
+				d.slots = map[slot]int{}
+			}
+			d.slots[slot{cluster, f}] = len(b)
+		}
 		b = appendState(b, fs[f])
 	}
 	return b, buf

@@ -120,6 +120,7 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if o == nil {
 			return code
 		}
+		o.EncodeCacheAhead() // while the lock is taken and the output written
 		unlock, err := emit.Lock(state.For(out.Out, out.Golden).Lock, out.Out)
 		if err != nil {
 			e.fail("build", err)
