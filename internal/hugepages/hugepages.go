@@ -14,23 +14,49 @@
 // TestStartUpPackagesInitialiseEarly in cmd/meshc checks both orders.
 package hugepages
 
-import (
-	"strings"
-	"syscall"
-)
+import "syscall"
 
 func init() {
 	if godebug, _ := syscall.Getenv("GODEBUG"); thpDisabled(godebug) || ^uint(0)>>63 == 0 {
+		close(freed)
 		return // asked not to, or a 32-bit platform (small arenas, little heap)
 	}
 	hugePages()
 }
 
+// freed is closed once the advised pages are free for the heap to hand
+// out (hugePages closes it).
+var freed = make(chan struct{})
+
+// Wait returns once the advised pages are free for the heap to hand out:
+// an allocation before may get pages as the runtime maps them. The
+// collection that frees them runs on its own goroutine, on the idle
+// second core, while the rest of the program initialises; internal/warm
+// waits for it before it reads the cache, internal/tune before main.
+func Wait() { <-freed }
+
 // thpDisabled reports whether GODEBUG turns huge pages off for the heap
 // (disablethp=1, the runtime's own switch).
 func thpDisabled(godebug string) bool {
-	for kv := range strings.SplitSeq(godebug, ",") {
-		if strings.TrimSpace(kv) == "disablethp=1" {
+	// By hand, not with package strings: it sorts after most libraries,
+	// and importing it would make this package initialise a hundred
+	// packages later (see the package doc).
+	for godebug != "" {
+		kv := godebug
+		godebug = ""
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == ',' {
+				kv, godebug = kv[:i], kv[i+1:]
+				break
+			}
+		}
+		for len(kv) > 0 && kv[0] == ' ' {
+			kv = kv[1:]
+		}
+		for len(kv) > 0 && kv[len(kv)-1] == ' ' {
+			kv = kv[:len(kv)-1]
+		}
+		if kv == "disablethp=1" {
 			return true
 		}
 	}

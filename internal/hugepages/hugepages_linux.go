@@ -25,10 +25,9 @@ import (
 // the heap is grown here, once, by one allocation of reserveBytes that is
 // never touched (fresh mappings need no zeroing, so nothing is faulted
 // in); the mapping is advised; the allocation is freed by a collection
-// (about a millisecond, the heap being nearly empty; the allocation
-// starts one of its own too, at the runtime's default settings, which
-// internal/tune only sets later); and the runtime hands those pages out
-// again, first, before it maps any more.
+// (the allocation starts one of its own too, at the runtime's default
+// settings, which internal/tune only sets later); and the runtime hands
+// those pages out again, first, before it maps any more.
 
 // reserveBytes is how much of the heap gets huge pages: all of a
 // rebuild's or a check's (about 50 MB at 1,000 clusters). A cold build's
@@ -55,5 +54,12 @@ func hugePages() {
 	_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, base, start+reserveBytes-base, madvHugepage)
 	advised = errno == 0
 	reserve = nil
-	runtime.GC()
+	// The collection that frees it runs on a goroutine (see Wait): this
+	// early the second core is idle, and it takes 3.5-7 ms (its first
+	// cycle faults in the collector's own structures), which the
+	// initialisation would otherwise wait for.
+	go func() {
+		runtime.GC()
+		close(freed)
+	}()
 }

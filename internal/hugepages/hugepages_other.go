@@ -5,4 +5,4 @@ package hugepages
 // advised is false: only Linux has transparent huge pages to ask for.
 var advised bool
 
-func hugePages() {}
+func hugePages() { close(freed) }

@@ -27,6 +27,7 @@ func TestHeapGetsHugePages(t *testing.T) {
 	if !advised {
 		t.Fatal("the kernel refused MADV_HUGEPAGE on the heap")
 	}
+	Wait()
 	b := make([]byte, 8<<20)
 	addr := reflect.ValueOf(b).Pointer()
 	smaps, err := os.ReadFile("/proc/self/smaps")

@@ -23,7 +23,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	_ "github.com/golemtrust/meshc/internal/hugepages" // the heap's huge pages first
+	"github.com/golemtrust/meshc/internal/hugepages"
 )
 
 // gcPercent and memoryLimit are the collector's settings when GOGC and
@@ -34,6 +34,7 @@ const (
 )
 
 func init() {
+	hugepages.Wait() // the huge pages free to hand out before main allocates
 	if _, set := syscall.Getenv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(memoryLimit)
 	}

@@ -48,7 +48,7 @@ import (
 
 	"github.com/golemtrust/meshc/internal/cache"
 	"github.com/golemtrust/meshc/internal/flags"
-	_ "github.com/golemtrust/meshc/internal/hugepages" // the heap's huge pages before this allocates
+	"github.com/golemtrust/meshc/internal/hugepages"
 	"github.com/golemtrust/meshc/internal/state"
 )
 
@@ -106,6 +106,7 @@ func Start(args []string) *Run {
 	r := &Run{file: file, roots: cache.Roots(out.Out, out.Golden, out.Schema), loaded: make(chan struct{})}
 	r.work.Add(1)
 	go func() {
+		hugepages.Wait() // the cache read into huge pages
 		r.load()
 		r.verify()
 	}()
