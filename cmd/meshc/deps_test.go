@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,49 @@ func TestWarmImportsNothingLate(t *testing.T) {
 		switch pkg {
 		case "path/filepath", "net", "runtime/debug", "github.com/spf13/pflag":
 			t.Errorf("internal/warm imports %s, which initialises late", pkg)
+		}
+	}
+}
+
+// TestNoCollectionAtAStartingGoal: with internal/ballast, checking the
+// example mesh never collects at the runtime's starting goals (4 MB, 16 MB
+// at internal/tune's setting): after the first cycle, which the ballast's
+// own allocation starts, every goal is at least twice the ballast.
+// Without it the check collected at goals of 16 and 25 MB.
+func TestNoCollectionAtAStartingGoal(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "meshc")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	root := filepath.Join("..", "..")
+	cmd := exec.Command(bin, "check", "--clusters", filepath.Join(root, "clusters"), "--out", filepath.Join(root, "overlays"),
+		"--golden", filepath.Join(root, "golden"), "--schema", filepath.Join(root, "schema"))
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1", "MESHC_CACHE_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("meshc check: %v\n%s", err, out)
+	}
+	var cycles []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "gc ") {
+			cycles = append(cycles, line)
+		}
+	}
+	if len(cycles) == 0 {
+		t.Fatalf("no collection traced:\n%s", out)
+	}
+	for _, line := range cycles[1:] {
+		before, _, ok := strings.Cut(line, " MB goal")
+		f := strings.Fields(before)
+		if !ok || len(f) == 0 {
+			t.Fatalf("no goal in %q", line)
+		}
+		goal, err := strconv.Atoi(f[len(f)-1])
+		if err != nil {
+			t.Fatalf("the goal in %q: %v", line, err)
+		}
+		if goal < 32 {
+			t.Errorf("a collection at a %d MB goal: %s", goal, line)
 		}
 	}
 }

@@ -14,7 +14,11 @@
 // TestStartUpPackagesInitialiseEarly in cmd/meshc checks both orders.
 package hugepages
 
-import "syscall"
+import (
+	"syscall"
+
+	_ "github.com/golemtrust/meshc/internal/ballast" // first: the ballast lies below the reserve, outside its huge pages
+)
 
 func init() {
 	if godebug, _ := syscall.Getenv("GODEBUG"); thpDisabled(godebug) || ^uint(0)>>63 == 0 {
