@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -558,4 +559,26 @@ func TestKeptFilesAgainstTheIndex(t *testing.T) {
 	both := &Tree{Dir: dir, Kept: map[string]bool{"a/x.yaml": true, "a/y.yaml": true}, Files: map[string][]byte{"a/y.yaml": []byte("newer y\n")}, Marker: markerOf(dir)}
 	_, err = Apply(both)
 	require.ErrorContains(t, err, "meshc bug: a/y.yaml is both kept and written")
+}
+
+// TestFastUncleanIsItsSearches: fastUnclean's one pass finds what the
+// four searches it replaced did, on generated paths.
+func TestFastUncleanIsItsSearches(t *testing.T) {
+	searches := func(p string) bool {
+		if p[0] == '/' || p[0] == '.' || p[len(p)-1] == '/' || p[len(p)-1] == '.' {
+			return true
+		}
+		return strings.Contains(p, "/.") || strings.Contains(p, "./") || strings.Contains(p, "//") || strings.ContainsAny(p, "\\\x00")
+	}
+	alphabet := []byte("ab/._\\\x00-")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		b := make([]byte, 1+rng.IntN(8))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if p := string(b); fastUnclean(p) != searches(p) {
+			t.Fatalf("fastUnclean(%q) = %v, the searches say %v", p, fastUnclean(p), searches(p))
+		}
+	}
 }
