@@ -116,17 +116,31 @@ func bindBuild(fs *pflag.FlagSet) func(*env, []string) int {
 		if !noArgs(e, "build", args) {
 			return ExitUsage
 		}
+		// The lock is taken while the mesh is compiled: its file is
+		// created on every build (and removed after), a millisecond on
+		// this file system that a rebuild would otherwise wait for.
+		type lockResult struct {
+			unlock func()
+			err    error
+		}
+		locked := make(chan lockResult, 1)
+		go func() {
+			unlock, err := emit.Lock(state.For(out.Out, out.Golden).Lock, out.Out)
+			locked <- lockResult{unlock, err}
+		}()
 		o, code := compiled(e, in, out)
+		lock := <-locked
+		if lock.err == nil {
+			defer lock.unlock()
+		}
 		if o == nil {
 			return code
 		}
-		o.EncodeCacheAhead() // while the lock is taken and the output written
-		unlock, err := emit.Lock(state.For(out.Out, out.Golden).Lock, out.Out)
-		if err != nil {
-			e.fail("build", err)
+		if lock.err != nil {
+			e.fail("build", lock.err)
 			return ExitInvalid
 		}
-		defer unlock()
+		o.EncodeCacheAhead() // while the output is written
 		sum, err := emit.Apply(o.Trees()...)
 		if err != nil {
 			e.fail("build", err)
