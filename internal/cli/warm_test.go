@@ -32,16 +32,11 @@ func TestWarmReadsTheCommandLineAsTheCLI(t *testing.T) {
 	}
 	for _, cmd := range []string{"build", "check"} {
 		for _, line := range lines {
-			fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			var in inputFlags
-			var out outputFlags
-			in.Bind(fs)
-			out.Bind(fs, true)
+			fs, in, out := cliFlags(cmd)
 			if err := fs.Parse(line); err != nil {
 				t.Fatalf("%s %q: %v", cmd, line, err)
 			}
-			opts := compileOptions(in, out)
+			opts := compileOptions(*in, *out)
 			r := warm.Start(append([]string{cmd}, line...))
 			if r.Take(opts.State.Cache(), cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir)) == nil {
 				t.Errorf("meshc %s %q: the build does not take the prefetch", cmd, line)
@@ -78,18 +73,13 @@ func TestWarmAgreesWithPflag(t *testing.T) {
 			line[i] = tokens[rng.IntN(len(tokens))]
 		}
 		cmd := []string{"build", "check"}[rng.IntN(2)]
-		fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var in inputFlags
-		var out outputFlags
-		in.Bind(fs)
-		out.Bind(fs, true)
+		fs, in, out := cliFlags(cmd)
 		r := warm.Start(append([]string{cmd}, line...))
 		if fs.Parse(line) != nil || fs.NArg() > 0 {
 			continue // the CLI refuses it
 		}
 		accepted++
-		opts := compileOptions(in, out)
+		opts := compileOptions(*in, *out)
 		if r.Take(opts.State.Cache(), cache.Roots(opts.OutDir, opts.GoldenDir, opts.SchemaDir)) == nil {
 			t.Errorf("meshc %s %q: the CLI accepts it, but the build does not take the prefetch", cmd, line)
 		}
@@ -97,4 +87,15 @@ func TestWarmAgreesWithPflag(t *testing.T) {
 	if accepted < 1000 {
 		t.Fatalf("only %d of the generated lines are ones the CLI accepts: the test checks too little", accepted)
 	}
+}
+
+// cliFlags is the flag set build and check parse their command line with.
+func cliFlags(cmd string) (*pflag.FlagSet, *inputFlags, *outputFlags) {
+	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var in inputFlags
+	var out outputFlags
+	in.Bind(fs)
+	out.Bind(fs, true)
+	return fs, &in, &out
 }
